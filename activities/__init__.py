@@ -1,0 +1,1 @@
+"""Temporal activities: every side effect a procurement workflow has goes through here."""

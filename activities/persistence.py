@@ -1,0 +1,107 @@
+"""The ``persist_step`` activity: one step's read model, audit, Bulletin and outbox writes.
+
+All four are written in one transaction, each keyed by (reference, seq, ...), so a retried
+activity writes nothing twice and a notice never leaves without the state it reports.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+from temporalio import activity
+
+from workflows.payloads import PersistStep
+
+
+class PersistActivities:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @activity.defn(name="persist_step")
+    async def persist_step(self, step: PersistStep) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                """
+                INSERT INTO procurements (reference, agency, method, state, title,
+                    next_deadline_name, next_deadline_at, launch_digest, revision, snapshot,
+                    created_at, updated_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                ON CONFLICT (reference) DO UPDATE SET
+                    agency = EXCLUDED.agency, method = EXCLUDED.method,
+                    state = EXCLUDED.state, title = EXCLUDED.title,
+                    next_deadline_name = EXCLUDED.next_deadline_name,
+                    next_deadline_at = EXCLUDED.next_deadline_at,
+                    revision = EXCLUDED.revision, snapshot = EXCLUDED.snapshot,
+                    updated_at = EXCLUDED.updated_at
+                WHERE procurements.revision < EXCLUDED.revision
+                """,
+                step.reference,
+                step.agency,
+                step.method,
+                step.state,
+                step.title,
+                step.next_deadline_name,
+                step.next_deadline_at,
+                step.launch_digest,
+                step.revision,
+                step.snapshot,
+                step.created_at,
+                step.updated_at,
+            )
+            if step.audit:
+                await conn.executemany(
+                    """
+                    INSERT INTO audit_log (reference, seq, at, actor, trigger, from_state,
+                        to_state, citation, summary)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                    ON CONFLICT (reference, seq) DO NOTHING
+                    """,
+                    [
+                        (
+                            step.reference,
+                            a.seq,
+                            a.at,
+                            a.actor,
+                            a.trigger,
+                            a.from_state,
+                            a.to_state,
+                            a.citation,
+                            a.summary,
+                        )
+                        for a in step.audit
+                    ],
+                )
+            for notice in step.notices:
+                content = dict(notice.content)
+                if notice.kind == "notice_of_intent_to_award":
+                    # 15-25(b-5): the notice carries the contract price, read from the sealed
+                    # record here so the amount never passes through workflow history.
+                    price = await conn.fetchval(
+                        "SELECT amount FROM tabulations WHERE reference = $1 AND bid_id = $2",
+                        step.reference,
+                        content.get("bid_id"),
+                    )
+                    content["contract_price"] = None if price is None else str(price)
+                await conn.execute(
+                    """
+                    INSERT INTO bulletin_notices (reference, seq, kind, published_at, content)
+                    VALUES ($1, $2, $3, $4, $5)
+                    ON CONFLICT (reference, seq, kind) DO NOTHING
+                    """,
+                    step.reference,
+                    notice.seq,
+                    notice.kind,
+                    notice.published_at,
+                    content,
+                )
+            if step.messages:
+                await conn.executemany(
+                    """
+                    INSERT INTO outbox (reference, seq, kind, recipient, content, created_at)
+                    VALUES ($1, $2, $3, $4, $5, $6)
+                    ON CONFLICT (reference, seq, kind, recipient) DO NOTHING
+                    """,
+                    [
+                        (step.reference, m.seq, m.kind, m.recipient, m.content, step.updated_at)
+                        for m in step.messages
+                    ],
+                )

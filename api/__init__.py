@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI, /v1): agencies, vendors, supervisors and the public."""

@@ -1,0 +1,57 @@
+"""The FastAPI application: routers, error handlers and health checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+
+from api import errors
+from api.routes import bulletin, calendar, dev, procurements
+from api.services import Services, Unavailable
+
+
+def create_app(services: Services) -> FastAPI:
+    app = FastAPI(
+        title="procureflow",
+        version="0.1.0",
+        description=(
+            "Illinois public procurements run by the law: each procurement is a durable "
+            "workflow that enforces the Illinois Procurement Code's steps in order."
+        ),
+    )
+    app.state.services = services
+    errors.install(app)
+    app.include_router(procurements.router)
+    app.include_router(calendar.router)
+    app.include_router(bulletin.router)
+    if services.simulated is not None:
+        # The simulated clock exists only on the time-skipping server; elsewhere these
+        # routes are absent, not merely refused.
+        app.include_router(dev.router)
+
+    @app.get("/healthz", tags=["operations"], summary="The process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="PostgreSQL and Temporal answer")
+    async def readyz(request: Request) -> Any:
+        svc: Services = request.app.state.services
+        checks: dict[str, str] = {}
+        try:
+            await (await svc.db()).fetchval("SELECT 1")
+            checks["postgres"] = "ok"
+        except (Unavailable, OSError) as exc:
+            checks["postgres"] = str(exc)
+        try:
+            client = await svc.temporal()
+            await client.workflow_service.get_system_info(GetSystemInfoRequest())
+            checks["temporal"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            checks["temporal"] = str(exc)
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(status_code=200 if ready else 503, content={"ready": ready, **checks})
+
+    return app

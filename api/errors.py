@@ -1,0 +1,77 @@
+"""Error bodies: every refusal names the field and the rule, and cites the law."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from api.services import Unavailable
+
+RETRY_AFTER_SECONDS = 5
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(body.get("reason") or body.get("error"))
+        self.status = status
+        self.body = body
+
+
+class FieldError(BaseModel):
+    field: str
+    rule: str
+    message: str
+
+
+class ValidationErrorBody(BaseModel):
+    error: str = "invalid_request"
+    errors: list[FieldError]
+
+
+class RefusalBody(BaseModel):
+    error: str = "refused"
+    code: str
+    citation: str
+    reason: str
+    field: str | None = None
+
+
+class ErrorBody(BaseModel):
+    error: str
+    reason: str
+
+
+def refused(refusal: dict[str, Any]) -> ApiError:
+    return ApiError(409, {"error": "refused", **refusal})
+
+
+def not_found(reference: str) -> ApiError:
+    return ApiError(404, {"error": "not_found", "reason": f"No procurement {reference}."})
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ())]
+            errors.append(
+                {"field": ".".join(loc), "rule": err.get("type", "invalid"), "message": err["msg"]}
+            )
+        return JSONResponse(status_code=422, content={"error": "invalid_request", "errors": errors})
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status, content=exc.body)
+
+    @app.exception_handler(Unavailable)
+    async def _unavailable(_: Request, exc: Unavailable) -> JSONResponse:
+        return JSONResponse(
+            status_code=503,
+            content={"error": "unavailable", "reason": str(exc), "retry_after": RETRY_AFTER_SECONDS},
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )

@@ -1,0 +1,99 @@
+"""What a procurement looks like to callers: its facts, every deadline by name, the actions
+allowed now and its history, computed from the read model and the current time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from state_machines import schedule
+from state_machines.models import Facts
+from state_machines.procurement import ProcurementMachine
+
+
+def procurement_view(row: asyncpg.Record, now: datetime, ui_url: str | None) -> dict[str, Any]:
+    facts = Facts.model_validate(row["snapshot"])
+    machine = ProcurementMachine(facts)
+    opened = facts.opened_at is not None
+    period = schedule.protest_period(facts, now)
+    view: dict[str, Any] = {
+        "reference": facts.reference,
+        "method": facts.method,
+        "chief_procurement_office": facts.office,
+        "state": facts.state,
+        "agency": facts.notice.agency,
+        "title": facts.notice.title,
+        "notice": facts.notice.model_dump(mode="json"),
+        "bidder_notice": facts.spec.bidder_notice,
+        "rules_version": facts.rules_version,
+        "published_on": facts.published_on.isoformat() if facts.published_on else None,
+        # Sealed until opening: how many bids arrived, never who or how much (20-10(d)).
+        "bids_received": len(facts.bids),
+        "opening": {
+            "opened_at": facts.opened_at.isoformat(),
+            "witnesses": facts.witnesses,
+            "ranking": [r.model_dump() for r in facts.ranking],
+        }
+        if opened
+        else None,
+        "determinations": [d.model_dump(mode="json") for d in facts.determinations],
+        "award": facts.award.model_dump(mode="json") if facts.award else None,
+        "bidders_notified_at": facts.bidders_notified_at.isoformat()
+        if facts.bidders_notified_at
+        else None,
+        "protest_period": {
+            "starts_on": period.starts_on.isoformat(),
+            "ends_on": period.ends_on.isoformat(),
+            "closes_at": period.closes_at.isoformat(),
+            "tolled_days": period.tolled_days,
+            "final": period.final,
+        }
+        if period
+        else None,
+        "review_window": {
+            "ends_on": (schedule.window_ends_on(facts) or now).isoformat(),
+            "waivers": [w.model_dump(mode="json") for w in facts.waivers],
+            "open": schedule.window_open(facts, now),
+        }
+        if facts.award
+        else None,
+        "document_requests": [r.model_dump(mode="json") for r in facts.document_requests],
+        "protests": [p.model_dump(mode="json") for p in facts.protests],
+        "executed_at": facts.executed_at.isoformat() if facts.executed_at else None,
+        "closed_at": facts.closed_at.isoformat() if facts.closed_at else None,
+        "cancellation": facts.cancellation.model_dump(mode="json") if facts.cancellation else None,
+        "deadlines": [d.as_dict(now) for d in schedule.deadlines(facts, now)],
+        "next_deadline": _next(facts, now),
+        "allowed_actions": machine.allowed_actions(now),
+        "history": [h.model_dump(mode="json") for h in facts.history],
+        "as_of": now.isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+    }
+    if ui_url:
+        view["workflow_url"] = f"{ui_url}/namespaces/default/workflows/{facts.reference}"
+    return view
+
+
+def _next(facts: Facts, now: datetime) -> dict[str, Any] | None:
+    upcoming = schedule.next_deadline(facts, now)
+    return upcoming.as_dict(now) if upcoming else None
+
+
+def summary_view(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "reference": row["reference"],
+        "agency": row["agency"],
+        "method": row["method"],
+        "state": row["state"],
+        "title": row["title"],
+        "next_deadline": {
+            "name": row["next_deadline_name"],
+            "due_at": row["next_deadline_at"].isoformat(),
+        }
+        if row["next_deadline_at"]
+        else None,
+        "created_at": row["created_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+    }

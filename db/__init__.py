@@ -1,0 +1,1 @@
+"""Persistence in PostgreSQL: the connection pool, the schema migrations and the queries."""

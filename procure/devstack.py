@@ -1,0 +1,112 @@
+"""The embedded stack behind ``make run``: PostgreSQL (pgserver), Temporal (dev server with
+SQLite under ./.data, Web UI on; or the time-skipping server), a worker and the API.
+
+``DATABASE_URL`` and ``TEMPORAL_ADDRESS``, when set, replace the embedded servers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pgserver
+import uvicorn
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from api.services import Services
+from db.migrate import upgrade
+from db.pool import create_pool
+from procure import binaries
+from procure.clock import Clock, SimulatedClock, SystemClock
+from procure.settings import Settings
+from procure.worker import DATA_CONVERTER, connect, create_worker
+
+log = logging.getLogger("procure.dev")
+
+
+def start_postgres(data_dir: Path) -> str:
+    """A real PostgreSQL 16 under ``data_dir/pg``, reused across runs; returns its URI."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(data_dir.resolve() / "pg", cleanup_mode="stop")
+    return str(server.get_uri())
+
+
+@dataclass
+class Temporal:
+    client: Client
+    address: str
+    env: WorkflowEnvironment | None
+
+
+@contextlib.asynccontextmanager
+async def temporal(settings: Settings, *, simulated: bool) -> AsyncIterator[Temporal]:
+    if simulated:
+        env = await WorkflowEnvironment.start_time_skipping(
+            data_converter=DATA_CONVERTER,
+            test_server_existing_path=binaries.temporal_test_server(),
+            port=settings.temporal_port,
+        )
+        try:
+            yield Temporal(env.client, env.client.service_client.config.target_host, env)
+        finally:
+            await env.shutdown()
+    elif settings.temporal_address:
+        client = await connect(settings.temporal_address, settings.temporal_namespace)
+        yield Temporal(client, settings.temporal_address, None)
+    else:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        env = await WorkflowEnvironment.start_local(
+            data_converter=DATA_CONVERTER,
+            dev_server_existing_path=binaries.temporal_cli(),
+            dev_server_database_filename=str(settings.data_dir.resolve() / "temporal.db"),
+            ui=True,
+            ui_port=settings.temporal_ui_port,
+            port=settings.temporal_port,
+            ip="127.0.0.1",
+        )
+        try:
+            yield Temporal(env.client, f"127.0.0.1:{settings.temporal_port}", env)
+        finally:
+            await env.shutdown()
+
+
+async def run_dev(settings: Settings, *, simulated: bool) -> None:
+    database_url = settings.database_url or start_postgres(settings.data_dir)
+    await asyncio.to_thread(upgrade, database_url)
+    pool = await create_pool(database_url)
+    async with temporal(settings, simulated=simulated) as t:
+        clock: Clock = SimulatedClock(t.env) if simulated and t.env else SystemClock()
+        services = Services(
+            settings=settings,
+            database_url=database_url,
+            temporal_address=t.address,
+            clock=clock,
+            pool=pool,
+            client=t.client,
+        )
+        app = create_app(services)
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="info")
+        )
+        worker = create_worker(t.client, pool, settings.task_queue)
+        mode = "simulated clock (time-skipping server)" if simulated else "real clock"
+        print(
+            f"procureflow is up ({mode}):\n"
+            f"  API          http://{settings.api_host}:{settings.api_port}/docs\n"
+            + (
+                ""
+                if simulated or settings.temporal_address
+                else f"  Temporal UI  http://localhost:{settings.temporal_ui_port}\n"
+            )
+            + f"  Temporal     {t.address}\n  PostgreSQL   {database_url}",
+            flush=True,
+        )
+        async with worker:
+            await server.serve()
+    await pool.close()

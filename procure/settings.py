@@ -1,0 +1,67 @@
+"""Configuration, read from the environment (see the README's Configuration table)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rules.calendar import CalendarRules, default_rules
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "database_url")
+    )
+    temporal_address: str | None = Field(
+        default=None, validation_alias=AliasChoices("TEMPORAL_ADDRESS", "temporal_address")
+    )
+    temporal_namespace: str = Field(
+        default="default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE", "temporal_namespace")
+    )
+    task_queue: str = Field(
+        default="procurements", validation_alias=AliasChoices("PROCURE_TASK_QUEUE", "task_queue")
+    )
+    data_dir: Path = Field(
+        default=Path(".data"), validation_alias=AliasChoices("PROCURE_DATA_DIR", "data_dir")
+    )
+    api_host: str = Field(
+        default="127.0.0.1", validation_alias=AliasChoices("PROCURE_API_HOST", "api_host")
+    )
+    api_port: int = Field(default=8000, validation_alias=AliasChoices("PROCURE_API_PORT", "api_port"))
+    temporal_port: int = Field(
+        default=7233, validation_alias=AliasChoices("PROCURE_TEMPORAL_PORT", "temporal_port")
+    )
+    temporal_ui_port: int = Field(
+        default=8233, validation_alias=AliasChoices("PROCURE_TEMPORAL_UI_PORT", "temporal_ui_port")
+    )
+    temporal_ui_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("PROCURE_TEMPORAL_UI_URL", "temporal_ui_url")
+    )
+    observed_holidays: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("PROCURE_OBSERVED_HOLIDAYS", "observed_holidays"),
+        description=(
+            "Count the Friday before a Saturday holiday and the Monday after a Sunday holiday "
+            "as holidays under 15-45 (80 Ill. Adm. Code 303.200). Off: the statute's text."
+        ),
+    )
+    declared_closures_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PROCURE_DECLARED_CLOSURES", "declared_closures_file"),
+    )
+
+    def calendar_rules(self) -> CalendarRules:
+        return default_rules(observed_days=self.observed_holidays, path=self.declared_closures_file)
+
+    def ui_url(self) -> str:
+        return self.temporal_ui_url or f"http://localhost:{self.temporal_ui_port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

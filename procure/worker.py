@@ -1,0 +1,34 @@
+"""The Temporal worker: the procurement workflow and its activities on one task queue."""
+
+from __future__ import annotations
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.persistence import PersistActivities
+from activities.tabulation import TabulationActivities
+from workflows.procurement import ProcurementWorkflow
+
+DATA_CONVERTER = pydantic_data_converter
+WORKFLOWS = [ProcurementWorkflow]
+
+
+def activity_functions(pool: asyncpg.Pool) -> list[object]:
+    persist = PersistActivities(pool)
+    tabulation = TabulationActivities(pool)
+    return [persist.persist_step, tabulation.tabulate_bids]
+
+
+def create_worker(client: Client, pool: asyncpg.Pool, task_queue: str) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=activity_functions(pool),  # type: ignore[arg-type]
+    )
+
+
+async def connect(address: str, namespace: str) -> Client:
+    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)

@@ -1,0 +1,152 @@
+"""Statutory periods of a procurement, each computed under 30 ILCS 500/15-45.
+
+Every function here is pure: it takes dates and the pinned calendar rules and returns dates.
+A period "ending on day D" is open through the whole of D in America/Chicago unless a rule
+(such as a protest office's close of business) says otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from rules.calendar import CHICAGO, CalendarRules, end_of_day, statutory_deadline
+
+from rules import citations
+
+PUBLICATION_DAYS = 14  # 20-10(c), 20-15(c): notice at least 14 calendar days before opening
+REVIEW_WINDOW_DAYS = 14  # 5-30(a): Board/Commission may request documents within 14 days
+DOCUMENT_ANSWER_DAYS = 7  # 5-30(a): the agency answers within 7 calendar days of receipt
+MAX_TOLLING_DAYS = 7  # 15-25(b): a late or missing notice to bidders tolls at most 7 days
+
+
+def earliest_opening(published_on: date, rules: CalendarRules) -> date:
+    """The first date bids may be opened after a notice published on ``published_on``.
+
+    30 ILCS 500/20-10(c): "at least 14 calendar days before the date set ... for the
+    opening of bids", counted under 15-45.
+    """
+    return statutory_deadline(published_on, PUBLICATION_DAYS, rules)
+
+
+def review_window_ends_on(notice_on: date, rules: CalendarRules) -> date:
+    """Last day of the Board review window after the award notice appeared (5-30(a))."""
+    return statutory_deadline(notice_on, REVIEW_WINDOW_DAYS, rules)
+
+
+def document_answer_due(received_on: date, rules: CalendarRules) -> date:
+    """When the agency's documents are due after a Board or Commission request (5-30(a))."""
+    return statutory_deadline(received_on, DOCUMENT_ANSWER_DAYS, rules)
+
+
+@dataclass(frozen=True)
+class ProtestRules:
+    """One chief procurement office's protest periods: data, because each office has its own.
+
+    Defaults are those of the Chief Procurement Officer for General Services
+    (44 Ill. Adm. Code 1.5550): 14 days, received by close of business.
+    """
+
+    office: str = "CPO-GS"
+    citation: str = citations.PROTESTS
+    solicitation_days: int = 14
+    award_days: int = 14
+    close_of_business: str = "17:00"
+
+    def closing_time(self) -> time:
+        hours, minutes = self.close_of_business.split(":")
+        return time(int(hours), int(minutes))
+
+    def closes_at(self, last_day: date) -> datetime:
+        """The instant a protest period whose last day is ``last_day`` closes."""
+        return datetime.combine(last_day, self.closing_time(), tzinfo=CHICAGO)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "office": self.office,
+            "citation": self.citation,
+            "solicitation_days": self.solicitation_days,
+            "award_days": self.award_days,
+            "close_of_business": self.close_of_business,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ProtestRules:
+        return cls(**{k: data[k] for k in cls().to_dict() if k in data})
+
+
+# The four chief procurement officers (30 ILCS 500/10-20) each adopt protest rules; until
+# an office's own periods are entered, the general services periods stand for it.
+PROTEST_RULES_BY_OFFICE: dict[str, ProtestRules] = {
+    "CPO-GS": ProtestRules(),
+    "CPO-HE": ProtestRules(office="CPO-HE", citation="44 Ill. Adm. Code 4.5550"),
+    "CPO-CDB": ProtestRules(office="CPO-CDB", citation="44 Ill. Adm. Code 8.5550"),
+    "CPO-DOT": ProtestRules(office="CPO-DOT", citation="44 Ill. Adm. Code 6.5550"),
+}
+
+
+@dataclass(frozen=True)
+class AwardProtestPeriod:
+    """The award protest period with 15-25(b) tolling applied.
+
+    ``final`` is False while the notice to bidders is neither sent nor more than 7 days
+    late: the end can still move, and only its earliest possible value is known.
+    """
+
+    award_notice_on: date
+    bidders_notified_on: date | None
+    tolled_days: int
+    starts_on: date
+    ends_on: date
+    closes_at: datetime
+    final: bool
+
+
+def award_protest_period(
+    award_notice_on: date,
+    bidders_notified_on: date | None,
+    today: date,
+    rules: CalendarRules,
+    protest_rules: ProtestRules,
+) -> AwardProtestPeriod:
+    """The period to protest an award, tolled when the notice to bidders was late.
+
+    15-25(b): notice of the contract goes to every bidder electronically, immediately;
+    failure to give it "shall result in tolling the time for filing a bid protest up to 7
+    calendar days". The period therefore runs ``award_days`` from the day bidders were
+    notified, but never starts more than 7 days after the award notice appeared.
+    """
+    if bidders_notified_on is not None:
+        delay = max((bidders_notified_on - award_notice_on).days, 0)
+        final = True
+    else:
+        delay = max((today - award_notice_on).days, 0)
+        final = delay >= MAX_TOLLING_DAYS
+    tolled = min(delay, MAX_TOLLING_DAYS)
+    starts_on = award_notice_on + timedelta(days=tolled)
+    ends_on = statutory_deadline(starts_on, protest_rules.award_days, rules)
+    return AwardProtestPeriod(
+        award_notice_on=award_notice_on,
+        bidders_notified_on=bidders_notified_on,
+        tolled_days=tolled,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        closes_at=protest_rules.closes_at(ends_on),
+        final=final,
+    )
+
+
+def tolling_expires_at(award_notice_on: date) -> datetime:
+    """When a never-sent notice to bidders stops tolling: 7 days after the award notice."""
+    return end_of_day(award_notice_on + timedelta(days=MAX_TOLLING_DAYS - 1))
+
+
+def solicitation_protest_closes_at(
+    published_on: date, opening_at: datetime, rules: CalendarRules, protest_rules: ProtestRules
+) -> datetime:
+    """A protest of the notice or solicitation: within the office's period after posting and
+    before the opening, whichever comes first (44 Ill. Adm. Code 1.5550)."""
+    last_day = statutory_deadline(published_on, protest_rules.solicitation_days, rules)
+    return min(protest_rules.closes_at(last_day), opening_at)

@@ -1,0 +1,1 @@
+"""The procurement state machine: states, triggers and guards, pure and deterministic."""

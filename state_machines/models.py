@@ -1,0 +1,297 @@
+"""The facts a procurement carries and the commands that change them (pure pydantic models).
+
+The same command models validate API bodies and travel to the workflow, so a field's rule is
+written once. Bid amounts and documents never appear here: they stay in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+State = Literal[
+    "draft", "published", "evaluation", "review_window", "awarded", "closed", "cancelled"
+]
+Method = Literal["competitive_sealed_bidding"]
+Office = Literal["CPO-GS", "CPO-HE", "CPO-CDB", "CPO-DOT"]
+ReviewBody = Literal["PPB", "CEI"]
+REVIEW_BODY_NAMES: dict[str, str] = {
+    "PPB": "Procurement Policy Board",
+    "CEI": "Commission on Equity and Inclusion",
+}
+
+REFERENCE_PATTERN = r"^[A-Z0-9][A-Z0-9._-]{2,63}$"
+
+Text = Field(min_length=1, max_length=4000)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class NoticeFields(Model):
+    """What the agency writes into the invitation for bids (15-25(a)); all may be filled in
+    while the procurement is a draft, and publication is refused until they are."""
+
+    title: str = Field(min_length=1, max_length=200, description="Short name of the purchase.")
+    description: str | None = Field(
+        default=None, max_length=4000, description="Brief purchase description (15-25(a))."
+    )
+    agency: str = Field(
+        min_length=1, max_length=200, description="The purchasing State agency (15-25(a))."
+    )
+    state_purchasing_officer: str | None = Field(
+        default=None, max_length=200, description="The responsible State purchasing officer."
+    )
+    submission_location: str | None = Field(
+        default=None, max_length=1000, description="Where offers are to be submitted."
+    )
+    documents_info: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="How to obtain the full purchase description and the forms.",
+    )
+    opening_at: AwareDatetime | None = Field(
+        default=None,
+        description="When bids are due and opened, with its time zone (20-10(c),(d)).",
+    )
+
+
+class NoticeAmendment(Model):
+    """A change to the notice: any field while a draft; only a later opening once published."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=4000)
+    agency: str | None = Field(default=None, min_length=1, max_length=200)
+    state_purchasing_officer: str | None = Field(default=None, max_length=200)
+    submission_location: str | None = Field(default=None, max_length=1000)
+    documents_info: str | None = Field(default=None, max_length=2000)
+    opening_at: AwareDatetime | None = None
+
+
+class LaunchSpec(NoticeFields):
+    """Everything a procurement is launched with; its digest identifies a repeated launch."""
+
+    reference: str = Field(
+        pattern=REFERENCE_PATTERN,
+        description="The procurement reference: 3-64 of A-Z, 0-9, '.', '_' or '-'.",
+    )
+    method: Method = "competitive_sealed_bidding"
+    chief_procurement_office: Office = "CPO-GS"
+    bidder_notice: Literal["automatic", "manual"] = Field(
+        default="automatic",
+        description=(
+            "'automatic': the service notifies every bidder electronically the moment the award "
+            "notice is published (15-25(b)); 'manual': the agency records when it did."
+        ),
+    )
+
+
+# ---- commands -----------------------------------------------------------------------------
+
+
+class RankEntry(Model):
+    """A bid's place after opening: rank 1 is the lowest evaluated price; ties share a rank."""
+
+    bid_id: str
+    vendor: str
+    rank: int
+
+
+class Empty(Model):
+    pass
+
+
+class RegisterBid(Model):
+    bid_id: str = Field(min_length=1, max_length=64)
+    vendor: str = Field(min_length=1, max_length=200)
+    digest: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class OpeningRequest(Model):
+    """What a caller sends to open the bids."""
+
+    witnesses: list[str] = Field(
+        min_length=1, max_length=20, description="Who witnessed the opening (20-10(d))."
+    )
+
+
+class OpenBids(OpeningRequest):
+    """The opening as the workflow fires it: the caller's witnesses plus the ranking the
+    tabulation produced from the sealed bids in PostgreSQL."""
+
+    ranking: list[RankEntry] = Field(default_factory=list)
+
+
+class DetermineBid(Model):
+    bid_id: str = Field(min_length=1, max_length=64)
+    responsive: bool
+    responsible: bool
+    reason: str | None = Field(default=None, max_length=4000)
+
+
+class WrittenExplanation(Model):
+    """The four parts 20-10(g) requires when the award is not to the lowest bid."""
+
+    agency_needs: str = Field(default="", max_length=4000)
+    fair_and_reasonable: str = Field(default="", max_length=4000)
+    responsive_bidders: list[str] = Field(default_factory=list, max_length=500)
+    selected_bidder: str = Field(default="", max_length=200)
+    total_contract_price: Decimal | None = Field(
+        default=None, ge=0, max_digits=15, decimal_places=2
+    )
+    reasons: str = Field(default="", max_length=4000)
+
+
+class AwardCommand(Model):
+    bid_id: str = Field(min_length=1, max_length=64)
+    explanation: WrittenExplanation | None = None
+
+
+class RequestDocuments(Model):
+    body: ReviewBody
+    description: str = Text
+
+
+class AnswerDocuments(Model):
+    request_id: str = Field(min_length=1, max_length=64)
+    summary: str = Text
+
+
+class GrantWaiver(Model):
+    body: ReviewBody
+
+
+class FileProtest(Model):
+    kind: Literal["solicitation", "award"]
+    protester: str = Field(min_length=1, max_length=200)
+    grounds: str = Text
+
+
+class DecideProtest(Model):
+    protest_id: str = Field(min_length=1, max_length=64)
+    decision: Literal["denied", "upheld"]
+    remedy: Literal["none", "reevaluate", "cancel"] = "none"
+    reasons: str = Text
+
+
+class Cancel(Model):
+    reason: str = Field(min_length=1, max_length=4000, description="Why it is cancelled.")
+
+
+class Command(Model):
+    """The envelope every command reaches the workflow in."""
+
+    trigger: str
+    actor: str = Field(min_length=1, max_length=200)
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+# ---- facts --------------------------------------------------------------------------------
+
+
+class TransitionRecord(Model):
+    seq: int
+    trigger: str
+    from_state: State
+    to_state: State
+    actor: str
+    at: datetime
+    citation: str
+    summary: str
+
+
+class BidRecord(Model):
+    bid_id: str
+    vendor: str
+    received_at: datetime
+    digest: str
+
+
+class BidDetermination(Model):
+    bid_id: str
+    responsive: bool
+    responsible: bool
+    reason: str | None
+    actor: str
+    at: datetime
+
+
+class AwardRecord(Model):
+    bid_id: str
+    vendor: str
+    lowest: bool
+    decided_at: datetime
+    notice_on: date
+    explanation: WrittenExplanation | None = None
+
+
+class DocumentRequestRecord(Model):
+    request_id: str
+    body: ReviewBody
+    description: str
+    received_at: datetime
+    due_on: date
+    answered_at: datetime | None = None
+    answer: str | None = None
+
+
+class WaiverRecord(Model):
+    body: ReviewBody
+    actor: str
+    granted_at: datetime
+
+
+class ProtestRecord(Model):
+    protest_id: str
+    kind: Literal["solicitation", "award"]
+    protester: str
+    grounds: str
+    filed_at: datetime
+    status: Literal["pending", "denied", "upheld"] = "pending"
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    remedy: str | None = None
+    reasons: str | None = None
+
+
+class CancellationRecord(Model):
+    reason: str
+    actor: str
+    at: datetime
+
+
+class Facts(Model):
+    """All a procurement knows, as the workflow holds it and the read model stores it."""
+
+    reference: str
+    method: Method
+    office: Office
+    spec: LaunchSpec
+    notice: NoticeFields
+    launch_digest: str
+    rules_version: str
+    calendar: dict[str, Any]
+    protest_rules: dict[str, Any]
+    created_at: datetime
+    state: State = "draft"
+    published_at: datetime | None = None
+    published_on: date | None = None
+    bids: list[BidRecord] = Field(default_factory=list)
+    opened_at: datetime | None = None
+    witnesses: list[str] = Field(default_factory=list)
+    ranking: list[RankEntry] = Field(default_factory=list)
+    determinations: list[BidDetermination] = Field(default_factory=list)
+    award: AwardRecord | None = None
+    bidders_notified_at: datetime | None = None
+    document_requests: list[DocumentRequestRecord] = Field(default_factory=list)
+    waivers: list[WaiverRecord] = Field(default_factory=list)
+    protests: list[ProtestRecord] = Field(default_factory=list)
+    executed_at: datetime | None = None
+    closed_at: datetime | None = None
+    cancellation: CancellationRecord | None = None
+    history: list[TransitionRecord] = Field(default_factory=list)
+    seq: int = 0

@@ -1,0 +1,115 @@
+"""Shared fixtures: a real PostgreSQL (pgserver, or DATABASE_URL) and real Temporal servers.
+
+Each workflow test gets its own time-skipping server, because time is global to one server.
+Tests move time only with ``env.sleep``; every date they assert was worked by hand from the
+fixed anchor below, so no test depends on the wall clock's date.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pgserver
+import pytest
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from api.app import create_app
+from api.services import Services
+from db.migrate import upgrade
+from db.pool import create_pool
+from procure import binaries
+from procure.clock import SimulatedClock
+from procure.settings import Settings
+from procure.worker import DATA_CONVERTER, create_worker
+
+# Monday 2 March 2099, 09:00 in Chicago (CST, UTC-6): every workflow test starts here.
+ANCHOR = datetime(2099, 3, 2, 15, 0, tzinfo=UTC)
+TASK_QUEUE = "procurements-test"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("DATABASE_URL")
+    server = None
+    if not url:
+        server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+        url = str(server.get_uri())
+    upgrade(url)
+    yield url
+    if server is not None:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    p = await create_pool(database_url)
+    yield p
+    await p.close()
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    environment = await WorkflowEnvironment.start_time_skipping(
+        data_converter=DATA_CONVERTER,
+        test_server_existing_path=binaries.temporal_test_server(),
+    )
+    now = await environment.get_current_time()
+    await environment.sleep(ANCHOR - now)
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(task_queue=TASK_QUEUE)
+
+
+@pytest.fixture
+async def worker(env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Worker]:
+    w = create_worker(env.client, pool, TASK_QUEUE)
+    async with w:
+        yield w
+
+
+@pytest.fixture
+async def api(
+    env: WorkflowEnvironment, pool: asyncpg.Pool, database_url: str, settings: Settings, worker: Worker
+) -> AsyncIterator[httpx.AsyncClient]:
+    services = Services(
+        settings=settings,
+        database_url=database_url,
+        temporal_address="time-skipping",
+        clock=SimulatedClock(env),
+        pool=pool,
+        client=env.client,
+    )
+    app = create_app(services)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://procureflow") as client:
+        yield client
+
+
+_exit_status = 0
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # Temporal's native runtime can abort while the interpreter finalizes, after every test
+    # has finished and the summary is printed; leave with pytest's own status instead.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_exit_status)
+
+
+REPO = Path(__file__).resolve().parent.parent

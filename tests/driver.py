@@ -1,0 +1,96 @@
+"""A small driver for end-to-end tests: launch a procurement through the API and move the
+time-skipping server's clock to hand-worked instants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from temporalio.testing import WorkflowEnvironment
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+def chicago(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=CHICAGO)
+
+
+def notice_body(reference: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "reference": reference,
+        "title": "Road salt, 2099-2100 season",
+        "description": "Bulk rock salt delivered to district garages.",
+        "agency": "Department of Transportation",
+        "state_purchasing_officer": "Pat Example, SPO",
+        "submission_location": "Illinois BidBuy, solicitation " + reference,
+        "documents_info": "Specifications and forms on Illinois BidBuy.",
+        # Monday 16 March 2099, 14:00 in Chicago: the first day 20-10(c) allows after a
+        # notice published on Monday 2 March (2 + 14 = 16, a Monday, not a holiday).
+        "opening_at": chicago(2099, 3, 16, 14).isoformat(),
+    }
+    body.update(overrides)
+    return body
+
+
+@dataclass
+class Driver:
+    api: httpx.AsyncClient
+    env: WorkflowEnvironment
+    reference: str
+
+    async def launch(self, **overrides: Any) -> httpx.Response:
+        return await self.api.post("/v1/procurements", json=notice_body(self.reference, **overrides))
+
+    async def post(self, action: str, json: Any = None, actor: str = "agency") -> httpx.Response:
+        return await self.api.post(
+            f"/v1/procurements/{self.reference}/{action}",
+            json=json,
+            headers={"X-Actor": actor},
+        )
+
+    async def get(self) -> dict[str, Any]:
+        response = await self.api.get(f"/v1/procurements/{self.reference}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def bid(self, vendor: str, amount: str, credit: str = "0") -> httpx.Response:
+        return await self.post(
+            "bids", {"vendor": vendor, "amount": amount, "bid_credit": credit}, actor=vendor
+        )
+
+    async def now(self) -> datetime:
+        return await self.env.get_current_time()
+
+    async def advance_to(self, moment: datetime) -> None:
+        delta = moment - await self.now()
+        assert delta > timedelta(0), f"the clock is already past {moment.isoformat()}"
+        await self.env.sleep(delta)
+
+    async def ok(self, action: str, json: Any = None, actor: str = "agency") -> dict[str, Any]:
+        response = await self.post(action, json, actor)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def refused(self, action: str, json: Any = None, actor: str = "agency") -> dict[str, Any]:
+        response = await self.post(action, json, actor)
+        assert response.status_code == 409, response.text
+        body = response.json()
+        assert body["error"] == "refused" and body["citation"] and body["reason"]
+        return body
+
+    async def through_opening(self) -> dict[str, str]:
+        """Launch, publish on 2 March, take three bids, open on 16 March at 14:00."""
+        assert (await self.launch()).status_code == 201
+        await self.ok("publish")
+        bids = {}
+        for vendor, amount in (("Acme Supply", "98000.00"), ("Bolt Industries", "91500.50"),
+                               ("Cobalt Corp", "104250.00")):
+            response = await self.bid(vendor, amount)
+            assert response.status_code == 201, response.text
+            bids[vendor] = response.json()["bid_id"]
+        await self.advance_to(chicago(2099, 3, 16, 14))
+        await self.ok("opening", {"witnesses": ["R. Witness", "S. Clerk"]})
+        return bids

@@ -1,0 +1,86 @@
+"""What crosses between a workflow, its activities and its callers (pure pydantic models)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from state_machines.models import LaunchSpec, RankEntry, TransitionRecord
+
+TASK_QUEUE = "procurements"
+WORKFLOW_NAME = "Procurement"
+# The rules this code enforces; recorded at launch so a running procurement keeps its rules.
+RULES_VERSION = "2026.1"
+
+
+class LaunchInput(BaseModel):
+    """A procurement's launch: the agency's spec plus the rules pinned at that moment."""
+
+    spec: LaunchSpec
+    digest: str
+    calendar: dict[str, Any]
+    protest_rules: dict[str, Any]
+    rules_version: str = RULES_VERSION
+    launched_by: str = "system"
+
+
+class CommandResult(BaseModel):
+    reference: str
+    state: str
+    seq: int
+    summary: str
+    result: dict[str, Any] = Field(default_factory=dict)
+
+
+class OutgoingNotice(BaseModel):
+    """A Bulletin notice to publish, keyed so a retried activity publishes it once."""
+
+    seq: int
+    kind: str
+    published_at: datetime
+    content: dict[str, Any]
+
+
+class OutgoingMessage(BaseModel):
+    """An electronic notice to one recipient, written to the outbox."""
+
+    seq: int
+    kind: str
+    recipient: str
+    content: dict[str, Any]
+
+
+class PersistStep(BaseModel):
+    """One step's writes, done in one PostgreSQL transaction by the ``persist_step`` activity:
+    the read model, the audit rows, the Bulletin notices and the outbox messages."""
+
+    reference: str
+    revision: int
+    agency: str
+    method: str
+    state: str
+    title: str
+    next_deadline_name: str | None
+    next_deadline_at: datetime | None
+    launch_digest: str
+    created_at: datetime
+    updated_at: datetime
+    snapshot: dict[str, Any]
+    audit: list[TransitionRecord] = Field(default_factory=list)
+    notices: list[OutgoingNotice] = Field(default_factory=list)
+    messages: list[OutgoingMessage] = Field(default_factory=list)
+
+
+class TabulateRequest(BaseModel):
+    reference: str
+    bid_ids: list[str]
+    opened_at: datetime
+    witnesses: list[str]
+
+
+class TabulateResult(BaseModel):
+    """The ranking of the opened bids: identities and ranks only, never amounts."""
+
+    ranking: list[RankEntry]

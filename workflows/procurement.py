@@ -1,0 +1,282 @@
+"""The procurement workflow: one durable run per procurement, its id the reference.
+
+It owns time: it sleeps until the next statutory instant the schedule names (or a command),
+then fires whatever is due; a late wake-up only delays a step, never skips it. Commands arrive
+as one Temporal update with a validator, so a refusal reaches the caller at once with the rule
+cited. Every side effect goes through activities: the tabulation of sealed bids and one
+``persist_step`` per step that writes the read model, audit rows, Bulletin notices and outbox
+messages in a single transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from state_machines import schedule
+    from state_machines.models import Command, Empty, Facts, Model, OpenBids
+    from state_machines.procurement import (
+        COMMANDS,
+        SYSTEM_ACTOR,
+        TERMINAL,
+        Effects,
+        ProcurementMachine,
+        Refusal,
+        Refused,
+    )
+    from workflows.payloads import (
+        CommandResult,
+        LaunchInput,
+        OutgoingMessage,
+        OutgoingNotice,
+        PersistStep,
+        TabulateRequest,
+        TabulateResult,
+    )
+
+# Activities retry until PostgreSQL answers: a step once decided must be recorded, and every
+# write is keyed so a retry never doubles it.
+_PERSIST_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+)
+_ACTIVITY_TIMEOUT = timedelta(seconds=10)
+REFUSED = "Refused"
+
+
+def refusal_error(refusal: Refusal) -> ApplicationError:
+    return ApplicationError(refusal.reason, refusal.as_dict(), type=REFUSED, non_retryable=True)
+
+
+@workflow.defn(name="Procurement")
+class ProcurementWorkflow:
+    @workflow.init
+    def __init__(self, launch: LaunchInput) -> None:
+        spec = launch.spec
+        notice_fields = spec.model_dump(
+            include={
+                "title",
+                "description",
+                "agency",
+                "state_purchasing_officer",
+                "submission_location",
+                "documents_info",
+                "opening_at",
+            }
+        )
+        self.launch = launch
+        self.facts = Facts(
+            reference=spec.reference,
+            method=spec.method,
+            office=spec.chief_procurement_office,
+            spec=spec,
+            notice=notice_fields,  # type: ignore[arg-type]
+            launch_digest=launch.digest,
+            rules_version=launch.rules_version,
+            calendar=launch.calendar,
+            protest_rules=launch.protest_rules,
+            created_at=workflow.now(),
+        )
+        self.machine = ProcurementMachine(self.facts)
+        self.lock = asyncio.Lock()
+        self.revision = 0
+        self.persisted_seq = 0
+        self.persisted_next: tuple[str | None, Any] = (None, None)
+        self.ready = False
+        self.woken = False
+
+    # ---- run -------------------------------------------------------------------------------
+    @workflow.run
+    async def run(self, launch: LaunchInput) -> str:
+        async with self.lock:
+            self.machine.record_launch(launch.launched_by, workflow.now())
+            await self._persist([], force=True)
+            self.ready = True
+        while self.facts.state not in TERMINAL:
+            now = workflow.now()
+            wake_at = schedule.next_wakeup(self.facts, now)
+            timeout = None
+            if wake_at is not None:
+                timeout = max(wake_at - now, timedelta(seconds=1))
+            try:
+                await workflow.wait_condition(lambda: self.woken, timeout=timeout)
+            except asyncio.TimeoutError:
+                pass
+            self.woken = False
+            async with self.lock:
+                await self._run_due()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.facts.state
+
+    async def _run_due(self) -> None:
+        """Fire every clock-driven trigger that is due, then refresh the read model if the
+        next deadline moved (a deadline passing changes what supervisors see)."""
+        for _ in range(len(COMMANDS)):  # bounded: each firing changes state
+            now = workflow.now()
+            due = self.machine.due_automatic(now)
+            if not due:
+                break
+            effects = self.machine.fire(due[0], Empty(), SYSTEM_ACTOR, now)
+            await self._persist(effects)
+        await self._persist([])
+
+    # ---- commands ----------------------------------------------------------------------------
+    @workflow.update
+    async def command(self, cmd: Command) -> CommandResult:
+        await workflow.wait_condition(lambda: self.ready)
+        async with self.lock:
+            now = workflow.now()
+            try:
+                payload = self._parse(cmd)
+                refusal = self.machine.check(cmd.trigger, payload, cmd.actor, now)
+                if refusal is not None:
+                    raise Refused(refusal)
+                if cmd.trigger == "open_bids":
+                    payload = await self._tabulate(payload)
+                effects = self.machine.fire(cmd.trigger, payload, cmd.actor, workflow.now())
+            except Refused as refused:
+                raise refusal_error(refused.refusal) from None
+            await self._persist(effects)
+            self.woken = True
+            return CommandResult(
+                reference=self.facts.reference,
+                state=self.facts.state,
+                seq=self.facts.seq,
+                summary=" ".join(e.summary for e in effects),
+                result=self._command_result(cmd.trigger),
+            )
+
+    @command.validator
+    def _validate_command(self, cmd: Command) -> None:
+        try:
+            payload = self._parse(cmd)
+        except Refused as refused:
+            raise refusal_error(refused.refusal) from None
+        refusal = self.machine.check(cmd.trigger, payload, cmd.actor, workflow.now())
+        if refusal is not None:
+            raise refusal_error(refusal)
+
+    @workflow.update
+    async def confirm_launch(self, digest: str) -> CommandResult:
+        """A repeated launch with the same body gets the procurement as it stands."""
+        await workflow.wait_condition(lambda: self.ready)
+        return CommandResult(
+            reference=self.facts.reference,
+            state=self.facts.state,
+            seq=self.facts.seq,
+            summary="Already launched with this body.",
+        )
+
+    @confirm_launch.validator
+    def _validate_launch(self, digest: str) -> None:
+        if digest != self.facts.launch_digest:
+            raise refusal_error(
+                Refusal(
+                    "reference_in_use",
+                    "service rule: one reference names one procurement",
+                    f"Procurement {self.facts.reference} was already launched with a different "
+                    "body; a reference names one procurement.",
+                    "reference",
+                )
+            )
+
+    @workflow.query
+    def facts_snapshot(self) -> dict[str, Any]:
+        return self.facts.model_dump(mode="json")
+
+    @workflow.query
+    def launch_digest(self) -> str:
+        return self.facts.launch_digest
+
+    # ---- helpers -----------------------------------------------------------------------------
+    @staticmethod
+    def _parse(cmd: Command) -> Model:
+        if cmd.trigger not in COMMANDS:
+            raise Refused(
+                Refusal(
+                    "unknown_command",
+                    "procurement commands",
+                    f"'{cmd.trigger}' is not a command a caller may send.",
+                )
+            )
+        return ProcurementMachine.parse(cmd.trigger, cmd.payload)
+
+    async def _tabulate(self, payload: Model) -> OpenBids:
+        assert isinstance(payload, OpenBids)
+        result = await workflow.execute_activity(
+            "tabulate_bids",
+            TabulateRequest(
+                reference=self.facts.reference,
+                bid_ids=[b.bid_id for b in self.facts.bids],
+                opened_at=workflow.now(),
+                witnesses=payload.witnesses,
+            ),
+            result_type=TabulateResult,
+            start_to_close_timeout=_ACTIVITY_TIMEOUT,
+            retry_policy=_PERSIST_RETRY,
+        )
+        return payload.model_copy(update={"ranking": result.ranking})
+
+    def _command_result(self, trigger: str) -> dict[str, Any]:
+        facts = self.facts
+        if trigger == "file_protest" and facts.protests:
+            return {"protest_id": facts.protests[-1].protest_id}
+        if trigger == "request_documents" and facts.document_requests:
+            r = facts.document_requests[-1]
+            return {"request_id": r.request_id, "due_on": r.due_on.isoformat()}
+        return {}
+
+    async def _persist(self, effects: list[Effects], *, force: bool = False) -> None:
+        """Write what changed: new audit rows, notices and messages, and the read model."""
+        now = workflow.now()
+        upcoming = schedule.next_deadline(self.facts, now)
+        next_key = (upcoming.name, upcoming.at) if upcoming else (None, None)
+        new_history = [h for h in self.facts.history if h.seq > self.persisted_seq]
+        if not force and not new_history and next_key == self.persisted_next:
+            return
+        # fire() returns one Effects per history record it appended, in the same order.
+        keyed = list(zip(new_history[-len(effects) :] if effects else [], effects, strict=True))
+        notices = [
+            OutgoingNotice(seq=h.seq, kind=n["kind"], published_at=h.at, content=n["content"])
+            for h, e in keyed
+            for n in e.notices
+        ]
+        messages = [
+            OutgoingMessage(seq=h.seq, kind=m["kind"], recipient=r, content=m["content"])
+            for h, e in keyed
+            for m in e.messages
+            for r in m["recipients"]
+        ]
+        self.revision += 1
+        step = PersistStep(
+            reference=self.facts.reference,
+            revision=self.revision,
+            agency=self.facts.notice.agency,
+            method=self.facts.method,
+            state=self.facts.state,
+            title=self.facts.notice.title,
+            next_deadline_name=next_key[0],
+            next_deadline_at=next_key[1],
+            launch_digest=self.facts.launch_digest,
+            created_at=self.facts.created_at,
+            updated_at=now,
+            snapshot=self.facts.model_dump(mode="json"),
+            audit=new_history,
+            notices=notices,
+            messages=messages,
+        )
+        await workflow.execute_activity(
+            "persist_step",
+            step,
+            start_to_close_timeout=_ACTIVITY_TIMEOUT,
+            retry_policy=_PERSIST_RETRY,
+        )
+        self.persisted_seq = self.facts.seq
+        self.persisted_next = next_key

@@ -50,5 +50,7 @@ class TabulationActivities:
                 request.reference,
             )
         return TabulateResult(
-            ranking=[RankEntry(bid_id=r["bid_id"], vendor=r["vendor"], rank=r["rank"]) for r in rows]
+            ranking=[
+                RankEntry(bid_id=r["bid_id"], vendor=r["vendor"], rank=r["rank"]) for r in rows
+            ]
         )

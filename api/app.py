@@ -49,7 +49,7 @@ def create_app(services: Services) -> FastAPI:
             client = await svc.temporal()
             await client.workflow_service.get_system_info(GetSystemInfoRequest())
             checks["temporal"] = "ok"
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        except Exception as exc:
             checks["temporal"] = str(exc)
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse(status_code=200 if ready else 503, content={"ready": ready, **checks})

@@ -72,6 +72,10 @@ def install(app: FastAPI) -> None:
     async def _unavailable(_: Request, exc: Unavailable) -> JSONResponse:
         return JSONResponse(
             status_code=503,
-            content={"error": "unavailable", "reason": str(exc), "retry_after": RETRY_AFTER_SECONDS},
+            content={
+                "error": "unavailable",
+                "reason": str(exc),
+                "retry_after": RETRY_AFTER_SECONDS,
+            },
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )

@@ -33,8 +33,9 @@ def _translate(exc: BaseException, reference: str) -> ApiError | Unavailable | N
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.type == REFUSED and cause.details:
             return refused(dict(cause.details[0]))
-        return ApiError(409, {"error": "refused", "code": "failed", "citation": "",
-                              "reason": str(cause)})
+        return ApiError(
+            409, {"error": "refused", "code": "failed", "citation": "", "reason": str(cause)}
+        )
     if isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError):
         return Unavailable("Temporal", "the command timed out; retry it")
     if isinstance(exc, RPCError):
@@ -52,9 +53,7 @@ async def send(
     handle = client.get_workflow_handle(reference)
     try:
         return await handle.execute_update(
-            ProcurementWorkflow.command,
-            Command(trigger=trigger, actor=actor, payload=payload),
-            result_type=CommandResult,
+            ProcurementWorkflow.command, Command(trigger=trigger, actor=actor, payload=payload)
         )
     except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
         translated = _translate(exc, reference)
@@ -111,9 +110,7 @@ async def launch(services: Services, spec: LaunchSpec, actor: str) -> tuple[bool
     except RPCError as exc:
         raise Unavailable("Temporal", exc.message) from exc
     try:
-        result = await handle.execute_update(
-            ProcurementWorkflow.confirm_launch, digest, result_type=CommandResult
-        )
+        result = await handle.execute_update(ProcurementWorkflow.confirm_launch, digest)
     except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
         translated = _translate(exc, spec.reference)
         if translated is not None:

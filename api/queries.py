@@ -37,7 +37,8 @@ async def list_procurements(
     cursor: tuple[datetime, str] | None,
 ) -> tuple[list[asyncpg.Record], str | None]:
     """Newest first, paged by a keyset cursor on (created_at, reference)."""
-    clauses, args = [], []
+    clauses: list[str] = []
+    args: list[object] = []
     if state:
         args.append(state)
         clauses.append(f"state = ${len(args)}")
@@ -113,9 +114,7 @@ async def bulletin(pool: asyncpg.Pool, reference: str | None, limit: int) -> lis
 
 
 async def audit(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]]:
-    rows = await pool.fetch(
-        "SELECT * FROM audit_log WHERE reference = $1 ORDER BY seq", reference
-    )
+    rows = await pool.fetch("SELECT * FROM audit_log WHERE reference = $1 ORDER BY seq", reference)
     return [
         {
             "seq": r["seq"],

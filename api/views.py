@@ -32,7 +32,7 @@ def procurement_view(row: asyncpg.Record, now: datetime, ui_url: str | None) -> 
         # Sealed until opening: how many bids arrived, never who or how much (20-10(d)).
         "bids_received": len(facts.bids),
         "opening": {
-            "opened_at": facts.opened_at.isoformat(),
+            "opened_at": facts.opened_at.isoformat() if facts.opened_at else None,
             "witnesses": facts.witnesses,
             "ranking": [r.model_dump() for r in facts.ranking],
         }

@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pgserver
@@ -64,6 +65,7 @@ async def temporal(settings: Settings, *, simulated: bool) -> AsyncIterator[Temp
         env = await WorkflowEnvironment.start_local(
             data_converter=DATA_CONVERTER,
             dev_server_existing_path=binaries.temporal_cli(),
+            dev_server_startup_timeout=timedelta(seconds=60),
             dev_server_database_filename=str(settings.data_dir.resolve() / "temporal.db"),
             ui=True,
             ui_port=settings.temporal_ui_port,

@@ -19,7 +19,9 @@ async def serve_api(settings: Settings) -> None:
         database_url=settings.database_url,
         temporal_address=settings.temporal_address,
     )
-    server = uvicorn.Server(uvicorn.Config(create_app(services), host=settings.api_host, port=settings.api_port))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(services), host=settings.api_host, port=settings.api_port)
+    )
     try:
         await server.serve()
     finally:
@@ -32,6 +34,8 @@ async def run_worker(settings: Settings) -> None:
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     pool = await create_pool(settings.database_url)
     try:
-        await create_worker(client, pool, settings.task_queue).run()
+        await create_worker(
+            client, pool, settings.task_queue, cache_size=settings.workflow_cache_size
+        ).run()
     finally:
         await pool.close()

@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     api_host: str = Field(
         default="127.0.0.1", validation_alias=AliasChoices("PROCURE_API_HOST", "api_host")
     )
-    api_port: int = Field(default=8000, validation_alias=AliasChoices("PROCURE_API_PORT", "api_port"))
+    api_port: int = Field(
+        default=8000, validation_alias=AliasChoices("PROCURE_API_PORT", "api_port")
+    )
     temporal_port: int = Field(
         default=7233, validation_alias=AliasChoices("PROCURE_TEMPORAL_PORT", "temporal_port")
     )
@@ -41,6 +43,13 @@ class Settings(BaseSettings):
     )
     temporal_ui_url: str | None = Field(
         default=None, validation_alias=AliasChoices("PROCURE_TEMPORAL_UI_URL", "temporal_ui_url")
+    )
+    workflow_cache_size: int | None = Field(
+        default=None,
+        ge=0,
+        validation_alias=AliasChoices("PROCURE_WORKFLOW_CACHE_SIZE", "workflow_cache_size"),
+        description="Workflows a worker keeps in memory (Temporal's default when unset); 0 "
+        "replays every workflow task from history.",
     )
     observed_holidays: bool = Field(
         default=False,

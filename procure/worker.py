@@ -21,12 +21,16 @@ def activity_functions(pool: asyncpg.Pool) -> list[object]:
     return [persist.persist_step, tabulation.tabulate_bids]
 
 
-def create_worker(client: Client, pool: asyncpg.Pool, task_queue: str) -> Worker:
+def create_worker(
+    client: Client, pool: asyncpg.Pool, task_queue: str, *, cache_size: int | None = None
+) -> Worker:
+    options = {} if cache_size is None else {"max_cached_workflows": cache_size}
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=activity_functions(pool),  # type: ignore[arg-type]
+        **options,  # type: ignore[arg-type]
     )
 
 

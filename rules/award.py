@@ -43,6 +43,8 @@ class ExplanationProblem:
     part: str
 
     def message(self) -> str:
+        if self.field == "explanation":
+            return "none was given (field 'explanation')"
         return f"the written explanation lacks {self.part} (field '{self.field}')"
 
 

@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import ValidationError
-from rules.calendar import CHICAGO, local_date
 from transitions import EventData, Machine
 
 from rules import citations
 from rules.award import RankedBid, describe_problems, explanation_problems, lowest_eligible
+from rules.calendar import CHICAGO, local_date
 from rules.notice import HIRING_ENCOURAGEMENT, describe_missing, missing_invitation_items
 from rules.periods import document_answer_due, earliest_opening
 from state_machines import schedule
@@ -1005,7 +1005,7 @@ class ProcurementMachine:
             TransitionRecord(
                 seq=self.facts.seq,
                 trigger=trigger,
-                from_state=before,  # type: ignore[arg-type]
+                from_state=before,
                 to_state=self.facts.state,
                 actor=actor,
                 at=now,

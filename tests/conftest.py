@@ -80,7 +80,11 @@ async def worker(env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[
 
 @pytest.fixture
 async def api(
-    env: WorkflowEnvironment, pool: asyncpg.Pool, database_url: str, settings: Settings, worker: Worker
+    env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    database_url: str,
+    settings: Settings,
+    worker: Worker,
 ) -> AsyncIterator[httpx.AsyncClient]:
     services = Services(
         settings=settings,

@@ -42,7 +42,9 @@ class Driver:
     reference: str
 
     async def launch(self, **overrides: Any) -> httpx.Response:
-        return await self.api.post("/v1/procurements", json=notice_body(self.reference, **overrides))
+        return await self.api.post(
+            "/v1/procurements", json=notice_body(self.reference, **overrides)
+        )
 
     async def post(self, action: str, json: Any = None, actor: str = "agency") -> httpx.Response:
         return await self.api.post(
@@ -86,8 +88,11 @@ class Driver:
         assert (await self.launch()).status_code == 201
         await self.ok("publish")
         bids = {}
-        for vendor, amount in (("Acme Supply", "98000.00"), ("Bolt Industries", "91500.50"),
-                               ("Cobalt Corp", "104250.00")):
+        for vendor, amount in (
+            ("Acme Supply", "98000.00"),
+            ("Bolt Industries", "91500.50"),
+            ("Cobalt Corp", "104250.00"),
+        ):
             response = await self.bid(vendor, amount)
             assert response.status_code == 201, response.text
             bids[vendor] = response.json()["bid_id"]

@@ -24,7 +24,9 @@ def proc(api: httpx.AsyncClient, env: WorkflowEnvironment) -> Driver:
     return Driver(api, env, f"IFB-{uuid.uuid4().hex[:10].upper()}")
 
 
-async def test_happy_path_to_closed(proc: Driver, env: WorkflowEnvironment, pool: asyncpg.Pool) -> None:
+async def test_happy_path_to_closed(
+    proc: Driver, env: WorkflowEnvironment, pool: asyncpg.Pool
+) -> None:
     launched = await proc.launch()
     assert launched.status_code == 201, launched.text
     assert launched.json()["state"] == "draft"
@@ -107,10 +109,21 @@ async def test_happy_path_to_closed(proc: Driver, env: WorkflowEnvironment, pool
     assert closed["allowed_actions"] == []
     triggers = [h["trigger"] for h in closed["history"]]
     assert triggers == [
-        "launch", "publish", "register_bid", "register_bid", "register_bid",
-        "open_bids", "award", "execute", "close",
+        "launch",
+        "publish",
+        "register_bid",
+        "register_bid",
+        "register_bid",
+        "open_bids",
+        "award",
+        "execute",
+        "close",
     ]
-    states = [(h["from_state"], h["to_state"]) for h in closed["history"] if h["from_state"] != h["to_state"]]
+    states = [
+        (h["from_state"], h["to_state"])
+        for h in closed["history"]
+        if h["from_state"] != h["to_state"]
+    ]
     assert states == [
         ("draft", "published"),
         ("published", "evaluation"),
@@ -133,7 +146,9 @@ async def test_happy_path_to_closed(proc: Driver, env: WorkflowEnvironment, pool
 
 
 async def test_publication_refused_until_notice_complete_and_period_respected(proc: Driver) -> None:
-    assert (await proc.launch(state_purchasing_officer=None, documents_info="  ")).status_code == 201
+    assert (
+        await proc.launch(state_purchasing_officer=None, documents_info="  ")
+    ).status_code == 201
     refusal = await proc.refused("publish")
     assert refusal["citation"] == "30 ILCS 500/15-25(a)"
     assert "state_purchasing_officer" in refusal["reason"] and "documents_info" in refusal["reason"]
@@ -169,7 +184,15 @@ async def test_bids_only_before_opening_and_opening_not_before_its_time(proc: Dr
     assert refusal["citation"] == "30 ILCS 500/20-10(d)"
     assert (await proc.bid("Bolt Industries", "900.00")).status_code == 201
 
-    await proc.advance_to(chicago(2099, 3, 16, 14, 0, ))
+    await proc.advance_to(
+        chicago(
+            2099,
+            3,
+            16,
+            14,
+            0,
+        )
+    )
     late = await proc.bid("Late Vendor", "500.00")
     assert late.status_code == 409
     assert late.json()["citation"] == "30 ILCS 500/20-10(d)"
@@ -194,7 +217,10 @@ async def test_award_to_other_than_lowest_needs_full_written_explanation(proc: D
         "reasons": "Only Acme guarantees 48-hour delivery.",
     }
     refusal = await proc.refused("award", {"bid_id": bids["Acme Supply"], "explanation": partial})
-    assert "(2) a determination that the anticipated cost will be fair and reasonable" in refusal["reason"]
+    assert (
+        "(2) a determination that the anticipated cost will be fair and reasonable"
+        in refusal["reason"]
+    )
     assert "missing: Acme Supply, Cobalt Corp" in refusal["reason"]
     assert "total contract price" in refusal["reason"]
 
@@ -216,7 +242,8 @@ async def test_award_to_other_than_lowest_needs_full_written_explanation(proc: D
 async def test_non_responsive_lowest_moves_award_to_next(proc: Driver) -> None:
     bids = await proc.through_opening()
     refusal = await proc.refused(
-        "determinations", {"bid_id": bids["Bolt Industries"], "responsive": False, "responsible": True}
+        "determinations",
+        {"bid_id": bids["Bolt Industries"], "responsive": False, "responsible": True},
     )
     assert refusal["field"] == "reason"
     await proc.ok(
@@ -234,7 +261,9 @@ async def test_non_responsive_lowest_moves_award_to_next(proc: Driver) -> None:
     assert awarded["award"]["lowest"] is True
 
 
-async def test_execution_refused_while_protest_pending(proc: Driver, env: WorkflowEnvironment) -> None:
+async def test_execution_refused_while_protest_pending(
+    proc: Driver, env: WorkflowEnvironment
+) -> None:
     bids = await proc.through_opening()
     await proc.advance_to(chicago(2099, 3, 17, 10))
     await proc.ok("award", {"bid_id": bids["Bolt Industries"]})
@@ -270,8 +299,11 @@ async def test_waivers_from_both_bodies_end_the_window_early(proc: Driver) -> No
         "document-requests", {"body": "PPB", "description": "The bid tabulation."}, actor="ppb"
     )
     # Received Tue 17 Mar; 17 + 7 = Tue 24 Mar (5-30(a)).
-    assert requested["result"] == {"summary": requested["result"]["summary"],
-                                   "request_id": "DR-1", "due_on": "2099-03-24"}
+    assert requested["result"] == {
+        "summary": requested["result"]["summary"],
+        "request_id": "DR-1",
+        "due_on": "2099-03-24",
+    }
 
     await proc.ok("waivers", {"body": "PPB"}, actor="ppb")
     refusal = await proc.refused("execute")
@@ -304,7 +336,11 @@ async def test_waivers_from_both_bodies_end_the_window_early(proc: Driver) -> No
     ],
 )
 async def test_bidder_notice_tolls_the_protest_period(
-    proc: Driver, env: WorkflowEnvironment, notify_on: tuple[int, ...] | None, tolled: int, ends_on: str
+    proc: Driver,
+    env: WorkflowEnvironment,
+    notify_on: tuple[int, ...] | None,
+    tolled: int,
+    ends_on: str,
 ) -> None:
     assert (await proc.launch(bidder_notice="manual")).status_code == 201
     await proc.ok("publish")
@@ -422,7 +458,9 @@ async def test_bad_input_names_the_field_and_unknown_reference_is_404(proc: Driv
     fields = {e["field"] for e in bad.json()["errors"]}
     assert fields == {"body.reference", "body.opening_at"}
     assert (await proc.api.get("/v1/procurements/IFB-NOPE")).status_code == 404
-    assert (await proc.api.post("/v1/procurements/IFB-NOPE/publish", headers={"X-Actor": "a"})).status_code == 404
+    assert (
+        await proc.api.post("/v1/procurements/IFB-NOPE/publish", headers={"X-Actor": "a"})
+    ).status_code == 404
     assert (await proc.launch()).status_code == 201
     await proc.ok("publish")
     money = await proc.post("bids", {"vendor": "Acme", "amount": "12.345"})
@@ -430,7 +468,9 @@ async def test_bad_input_names_the_field_and_unknown_reference_is_404(proc: Driv
     assert money.json()["errors"][0]["field"] == "body.amount"
 
 
-async def test_list_filters_by_state_and_agency(api: httpx.AsyncClient, env: WorkflowEnvironment) -> None:
+async def test_list_filters_by_state_and_agency(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
     tag = uuid.uuid4().hex[:6].upper()
     for i, agency in enumerate(("Agency A " + tag, "Agency B " + tag, "Agency A " + tag)):
         driver = Driver(api, env, f"LIST-{tag}-{i}")
@@ -440,10 +480,14 @@ async def test_list_filters_by_state_and_agency(api: httpx.AsyncClient, env: Wor
     a = (await api.get("/v1/procurements", params={"agency": "Agency A " + tag})).json()
     assert sorted(i["reference"] for i in a["items"]) == [f"LIST-{tag}-0", f"LIST-{tag}-2"]
     published = (
-        await api.get("/v1/procurements", params={"agency": "Agency A " + tag, "state": "published"})
+        await api.get(
+            "/v1/procurements", params={"agency": "Agency A " + tag, "state": "published"}
+        )
     ).json()
     assert [i["reference"] for i in published["items"]] == [f"LIST-{tag}-0"]
-    page = (await api.get("/v1/procurements", params={"agency": "Agency A " + tag, "limit": 1})).json()
+    page = (
+        await api.get("/v1/procurements", params={"agency": "Agency A " + tag, "limit": 1})
+    ).json()
     assert len(page["items"]) == 1 and page["next_cursor"]
     rest = (
         await api.get(

@@ -31,8 +31,17 @@ def new_machine(**overrides: object) -> ProcurementMachine:
         method=spec.method,
         office=spec.chief_procurement_office,
         spec=spec,
-        notice=spec.model_dump(include={"title", "description", "agency", "state_purchasing_officer",
-                                        "submission_location", "documents_info", "opening_at"}),
+        notice=spec.model_dump(
+            include={
+                "title",
+                "description",
+                "agency",
+                "state_purchasing_officer",
+                "submission_location",
+                "documents_info",
+                "opening_at",
+            }
+        ),
         launch_digest="x",
         rules_version="test",
         calendar=default_rules().to_dict(),

@@ -11,6 +11,7 @@ messages in a single transaction.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -105,10 +106,8 @@ class ProcurementWorkflow:
             timeout = None
             if wake_at is not None:
                 timeout = max(wake_at - now, timedelta(seconds=1))
-            try:
+            with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(lambda: self.woken, timeout=timeout)
-            except asyncio.TimeoutError:
-                pass
             self.woken = False
             async with self.lock:
                 await self._run_due()

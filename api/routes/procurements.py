@@ -122,7 +122,9 @@ async def _command(
 
 
 @router.post("/{reference}/amend", responses=ERRORS, summary="Amend the notice")
-async def amend(reference: Reference, body: NoticeAmendment, svc: Svc, actor: Actor = "agency") -> Any:
+async def amend(
+    reference: Reference, body: NoticeAmendment, svc: Svc, actor: Actor = "agency"
+) -> Any:
     return await _command(svc, reference, "amend", actor, body)
 
 
@@ -164,11 +166,15 @@ class DecisionBody(Model):
 
 def bid_digest(reference: str, bid: BidSubmission) -> str:
     body = {"reference": reference, **bid.model_dump(mode="json")}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
 
 
 @router.post("/{reference}/bids", status_code=201, responses=ERRORS, summary="Submit a sealed bid")
-async def submit_bid(reference: Reference, bid: BidSubmission, svc: Svc, actor: Actor = "vendor") -> Any:
+async def submit_bid(
+    reference: Reference, bid: BidSubmission, svc: Svc, actor: Actor = "vendor"
+) -> Any:
     """The bid is stored sealed in PostgreSQL; the workflow learns only its id, vendor and
     digest. Accepted only before the opening time (20-10(d)). The receipt shows no amount."""
     pool = await svc.db()
@@ -205,7 +211,9 @@ async def submit_bid(reference: Reference, bid: BidSubmission, svc: Svc, actor: 
         raise
     received_at = await svc.clock.now()
     await pool.execute(
-        "UPDATE bids SET status = 'received', received_at = $2 WHERE bid_id = $1", bid_id, received_at
+        "UPDATE bids SET status = 'received', received_at = $2 WHERE bid_id = $1",
+        bid_id,
+        received_at,
     )
     return {
         "bid_id": bid_id,
@@ -218,7 +226,9 @@ async def submit_bid(reference: Reference, bid: BidSubmission, svc: Svc, actor: 
 
 
 @router.post("/{reference}/opening", responses=ERRORS, summary="Open the bids")
-async def open_bids(reference: Reference, body: OpeningRequest, svc: Svc, actor: Actor = "agency") -> Any:
+async def open_bids(
+    reference: Reference, body: OpeningRequest, svc: Svc, actor: Actor = "agency"
+) -> Any:
     """Opens the sealed bids at or after the opening time, with witnesses, and records the
     tabulation of bidder, amount and bid credit (20-10(d))."""
     return await _command(svc, reference, "open_bids", actor, body)
@@ -243,7 +253,9 @@ async def tabulation(reference: Reference, svc: Svc) -> Any:
 
 
 @router.post("/{reference}/determinations", responses=ERRORS, summary="Responsiveness of a bid")
-async def determine_bid(reference: Reference, body: DetermineBid, svc: Svc, actor: Actor = "agency") -> Any:
+async def determine_bid(
+    reference: Reference, body: DetermineBid, svc: Svc, actor: Actor = "agency"
+) -> Any:
     return await _command(svc, reference, "determine_bid", actor, body)
 
 
@@ -283,13 +295,18 @@ async def answer_documents(
     actor: Actor = "agency",
 ) -> Any:
     return await _command(
-        svc, reference, "answer_documents", actor,
+        svc,
+        reference,
+        "answer_documents",
+        actor,
         AnswerDocuments(request_id=request_id, summary=body.summary),
     )
 
 
 @router.post("/{reference}/waivers", responses=ERRORS, summary="Written waiver of the window")
-async def grant_waiver(reference: Reference, body: GrantWaiver, svc: Svc, actor: Actor = "board") -> Any:
+async def grant_waiver(
+    reference: Reference, body: GrantWaiver, svc: Svc, actor: Actor = "board"
+) -> Any:
     return await _command(svc, reference, "grant_waiver", actor, body)
 
 
@@ -300,7 +317,9 @@ async def execute(reference: Reference, svc: Svc, actor: Actor = "agency") -> An
 
 
 @router.post("/{reference}/protests", responses=ERRORS, summary="File a protest")
-async def file_protest(reference: Reference, body: FileProtest, svc: Svc, actor: Actor = "vendor") -> Any:
+async def file_protest(
+    reference: Reference, body: FileProtest, svc: Svc, actor: Actor = "vendor"
+) -> Any:
     return await _command(svc, reference, "file_protest", actor, body)
 
 
@@ -315,7 +334,10 @@ async def decide_protest(
     actor: Actor = "cpo",
 ) -> Any:
     return await _command(
-        svc, reference, "decide_protest", actor,
+        svc,
+        reference,
+        "decide_protest",
+        actor,
         DecideProtest(protest_id=protest_id, **body.model_dump()),
     )
 

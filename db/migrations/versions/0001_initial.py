@@ -119,6 +119,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(
-        "DROP TABLE outbox, tabulations, bids, bulletin_notices, audit_log, procurements"
-    )
+    op.execute("DROP TABLE outbox, tabulations, bids, bulletin_notices, audit_log, procurements")

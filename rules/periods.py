@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from rules.calendar import CHICAGO, CalendarRules, end_of_day, statutory_deadline
-
 from rules import citations
+from rules.calendar import CHICAGO, CalendarRules, end_of_day, statutory_deadline
 
 PUBLICATION_DAYS = 14  # 20-10(c), 20-15(c): notice at least 14 calendar days before opening
 REVIEW_WINDOW_DAYS = 14  # 5-30(a): Board/Commission may request documents within 14 days

@@ -8,13 +8,13 @@ step. The API uses :func:`deadlines` to show every date by name.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-
-from rules.calendar import CalendarRules, end_of_day, local_date, start_of_day, statutory_deadline
+from datetime import date, datetime, timedelta
 
 from rules import citations
 from rules.award import EXPLANATION_FILING_DAYS
+from rules.calendar import CalendarRules, end_of_day, local_date, start_of_day, statutory_deadline
 from rules.periods import (
+    MAX_TOLLING_DAYS,
     AwardProtestPeriod,
     ProtestRules,
     award_protest_period,
@@ -90,13 +90,16 @@ class Deadline:
     description: str
     met: bool = False
     provisional: bool = False
+    # The last day of a period that runs through a whole day; ``at`` is then the first
+    # instant after it. None when the deadline is a moment in a day (an opening, 17:00).
+    last_day: date | None = None
 
     def as_dict(self, now: datetime) -> dict[str, object]:
         status = "met" if self.met else ("past" if now >= self.at else "upcoming")
         return {
             "name": self.name,
             "due_at": self.at.isoformat(),
-            "due_on": local_date(self.at).isoformat(),
+            "due_on": (self.last_day or local_date(self.at)).isoformat(),
             "citation": self.citation,
             "description": self.description,
             "status": status,
@@ -154,6 +157,7 @@ def deadlines(facts: Facts, now: datetime) -> list[Deadline]:
                 f"request documents through {last.isoformat()}; no contract before then unless "
                 "both waive in writing.",
                 met=waived_by_both(facts) or facts.executed_at is not None,
+                last_day=last,
             )
         )
         for request in facts.document_requests:
@@ -164,6 +168,7 @@ def deadlines(facts: Facts, now: datetime) -> list[Deadline]:
                     citations.REVIEW_WINDOW,
                     f"Documents requested by the {request.body} are due.",
                     met=request.answered_at is not None,
+                    last_day=request.due_on,
                 )
             )
         if facts.award.explanation is not None:
@@ -177,6 +182,7 @@ def deadlines(facts: Facts, now: datetime) -> list[Deadline]:
                     citations.AWARD,
                     "File the written explanation with the Legislative Audit Commission, the "
                     "Commission on Equity and Inclusion and the Procurement Policy Board.",
+                    last_day=due,
                 )
             )
         period = protest_period(facts, now)
@@ -189,6 +195,7 @@ def deadlines(facts: Facts, now: datetime) -> list[Deadline]:
                     citations.BIDDER_NOTICE,
                     "Bidders have not been notified electronically; the protest period is "
                     "tolled until they are, at most 7 days.",
+                    last_day=facts.award.notice_on + timedelta(days=MAX_TOLLING_DAYS - 1),
                 )
             )
         out.append(

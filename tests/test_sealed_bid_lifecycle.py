@@ -74,6 +74,12 @@ async def test_happy_path_to_closed(
     awarded = await proc.ok("award", {"bid_id": receipts["Bolt Industries"]})
     assert awarded["state"] == "review_window"
     assert awarded["review_window"]["ends_on"] == "2099-03-31"
+    by_name = {d["name"]: d for d in awarded["deadlines"]}
+    # The window runs through the whole of its last day; it has expired at midnight after.
+    assert by_name["review_window_ends"]["due_on"] == "2099-03-31"
+    assert by_name["review_window_ends"]["due_at"] == "2099-04-01T00:00:00-05:00"
+    assert by_name["award_protest_closes"]["due_at"] == "2099-03-31T17:00:00-05:00"
+    assert awarded["next_deadline"]["name"] == "award_protest_closes"
     assert awarded["protest_period"] == {
         "starts_on": "2099-03-17",
         "ends_on": "2099-03-31",

@@ -41,8 +41,8 @@ def _translate(exc: BaseException, reference: str) -> ApiError | Unavailable | N
     if isinstance(exc, RPCError):
         if exc.status == RPCStatusCode.NOT_FOUND:
             return None  # decided by the caller: unknown, or already finished
-        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-            return Unavailable("Temporal", exc.message)
+        # Anything else from the server is its trouble, not the caller's: retry later.
+        return Unavailable("Temporal", exc.message)
     return None
 
 

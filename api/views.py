@@ -13,8 +13,12 @@ from state_machines.models import Facts
 from state_machines.procurement import ProcurementMachine
 
 
-def procurement_view(row: asyncpg.Record, now: datetime, ui_url: str | None) -> dict[str, Any]:
-    facts = Facts.model_validate(row["snapshot"])
+def procurement_view(
+    row: asyncpg.Record, history: list[dict[str, Any]], now: datetime, ui_url: str | None
+) -> dict[str, Any]:
+    snapshot = dict(row["snapshot"])
+    bids_received = snapshot.pop("bids_received", 0)
+    facts = Facts.model_validate(snapshot)
     machine = ProcurementMachine(facts)
     opened = facts.opened_at is not None
     period = schedule.protest_period(facts, now)
@@ -30,7 +34,7 @@ def procurement_view(row: asyncpg.Record, now: datetime, ui_url: str | None) -> 
         "rules_version": facts.rules_version,
         "published_on": facts.published_on.isoformat() if facts.published_on else None,
         # Sealed until opening: how many bids arrived, never who or how much (20-10(d)).
-        "bids_received": len(facts.bids),
+        "bids_received": bids_received,
         "opening": {
             "opened_at": facts.opened_at.isoformat() if facts.opened_at else None,
             "witnesses": facts.witnesses,
@@ -67,7 +71,7 @@ def procurement_view(row: asyncpg.Record, now: datetime, ui_url: str | None) -> 
         "deadlines": [d.as_dict(now) for d in schedule.deadlines(facts, now)],
         "next_deadline": _next(facts, now),
         "allowed_actions": machine.allowed_actions(now),
-        "history": [h.model_dump(mode="json") for h in facts.history],
+        "history": history,
         "as_of": now.isoformat(),
         "updated_at": row["updated_at"].isoformat(),
     }

@@ -73,22 +73,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade(_require(settings.database_url, "DATABASE_URL"))
         print("schema is up to date")
         return 0
-    if args.command == "dev":
-        from procure.devstack import run_dev
+    try:
+        if args.command == "dev":
+            from procure.devstack import run_dev
 
-        asyncio.run(run_dev(settings, simulated=args.simulated_clock))
-        return 0
-    if args.command == "api":
-        from procure.serve import serve_api
+            asyncio.run(run_dev(settings, simulated=args.simulated_clock))
+        elif args.command == "api":
+            from procure.serve import serve_api
 
-        asyncio.run(serve_api(settings))
-        return 0
-    if args.command == "worker":
-        from procure.serve import run_worker
+            asyncio.run(serve_api(settings))
+        elif args.command == "worker":
+            from procure.serve import run_worker
 
-        asyncio.run(run_worker(settings))
-        return 0
-    return 2
+            asyncio.run(run_worker(settings))
+    except KeyboardInterrupt:
+        print("procure: stopped", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

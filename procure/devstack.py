@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +31,24 @@ from procure.settings import Settings
 from procure.worker import DATA_CONVERTER, connect, create_worker
 
 log = logging.getLogger("procure.dev")
+
+
+class PortInUse(SystemExit):
+    pass
+
+
+def ensure_free(host: str, port: int, what: str, setting: str) -> None:
+    """Refuse to start when a port is taken: otherwise the stack would quietly talk to
+    whatever else listens there (an older run, another service)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortInUse(
+                f"procure dev: port {port} for {what} is in use ({exc.strerror}); stop what "
+                f"holds it or choose another port with {setting}."
+            ) from None
 
 
 def start_postgres(data_dir: Path) -> str:
@@ -79,6 +99,18 @@ async def temporal(settings: Settings, *, simulated: bool) -> AsyncIterator[Temp
 
 
 async def run_dev(settings: Settings, *, simulated: bool) -> None:
+    # SIGTERM shuts down like Ctrl-C, so the embedded servers stop with the process.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    ensure_free(settings.api_host, settings.api_port, "the API", "PROCURE_API_PORT")
+    if not settings.temporal_address:
+        ensure_free("127.0.0.1", settings.temporal_port, "Temporal", "PROCURE_TEMPORAL_PORT")
+        if not simulated:
+            ensure_free(
+                "127.0.0.1",
+                settings.temporal_ui_port,
+                "the Temporal UI",
+                "PROCURE_TEMPORAL_UI_PORT",
+            )
     database_url = settings.database_url or start_postgres(settings.data_dir)
     await asyncio.to_thread(upgrade, database_url)
     pool = await create_pool(database_url)

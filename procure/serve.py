@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import uvicorn
 
 from api.app import create_app
@@ -12,6 +14,7 @@ from procure.worker import connect, create_worker
 
 
 async def serve_api(settings: Settings) -> None:
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     if not settings.database_url:
         raise SystemExit("procure api: set DATABASE_URL")
     services = Services(
@@ -29,6 +32,7 @@ async def serve_api(settings: Settings) -> None:
 
 
 async def run_worker(settings: Settings) -> None:
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     if not settings.database_url or not settings.temporal_address:
         raise SystemExit("procure worker: set DATABASE_URL and TEMPORAL_ADDRESS")
     client = await connect(settings.temporal_address, settings.temporal_namespace)

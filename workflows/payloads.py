@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from state_machines.models import LaunchSpec, RankEntry, TransitionRecord
+from state_machines.models import Facts, LaunchSpec, RankEntry, TransitionRecord
 
 TASK_QUEUE = "procurements"
 WORKFLOW_NAME = "Procurement"
@@ -71,6 +71,15 @@ class PersistStep(BaseModel):
     audit: list[TransitionRecord] = Field(default_factory=list)
     notices: list[OutgoingNotice] = Field(default_factory=list)
     messages: list[OutgoingMessage] = Field(default_factory=list)
+
+
+def read_model_snapshot(facts: Facts) -> dict[str, Any]:
+    """The facts as the read model keeps them: without the history (the audit table holds
+    it) and without the per-bid records (the bids table holds them), so every step's write
+    stays the same size however many bids and steps a procurement has."""
+    snapshot = facts.model_dump(mode="json", exclude={"history", "bids"})
+    snapshot["bids_received"] = len(facts.bids)
+    return snapshot
 
 
 class TabulateRequest(BaseModel):

@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         PersistStep,
         TabulateRequest,
         TabulateResult,
+        read_model_snapshot,
     )
 
 # Activities retry until PostgreSQL answers: a step once decided must be recorded, and every
@@ -266,7 +267,7 @@ class ProcurementWorkflow:
             launch_digest=self.facts.launch_digest,
             created_at=self.facts.created_at,
             updated_at=now,
-            snapshot=self.facts.model_dump(mode="json"),
+            snapshot=read_model_snapshot(self.facts),
             audit=new_history,
             notices=notices,
             messages=messages,

@@ -62,10 +62,12 @@ Svc = Annotated[Services, Depends(services)]
 
 
 async def _view(svc: Services, reference: str) -> dict[str, Any]:
-    row = await queries.procurement_row(await svc.db(), reference)
+    pool = await svc.db()
+    row = await queries.procurement_row(pool, reference)
     if row is None:
         raise not_found(reference)
-    return procurement_view(row, await svc.clock.now(), svc.settings.ui_url())
+    history = await queries.audit(pool, reference)
+    return procurement_view(row, history, await svc.clock.now(), svc.settings.ui_url())
 
 
 @router.post("", status_code=201, responses=ERRORS, summary="Create and launch a procurement")

@@ -295,3 +295,31 @@ class Facts(Model):
     cancellation: CancellationRecord | None = None
     history: list[TransitionRecord] = Field(default_factory=list)
     seq: int = 0
+
+    @classmethod
+    def launch(
+        cls,
+        spec: LaunchSpec,
+        *,
+        digest: str,
+        rules_version: str,
+        calendar: dict[str, Any],
+        protest_rules: dict[str, Any],
+        created_at: datetime,
+    ) -> Facts:
+        """A new procurement's facts: a draft whose notice is what the agency launched with."""
+        notice = NoticeFields.model_validate(
+            spec.model_dump(include=set(NoticeFields.model_fields))
+        )
+        return cls(
+            reference=spec.reference,
+            method=spec.method,
+            office=spec.chief_procurement_office,
+            spec=spec,
+            notice=notice,
+            launch_digest=digest,
+            rules_version=rules_version,
+            calendar=calendar,
+            protest_rules=protest_rules,
+            created_at=created_at,
+        )

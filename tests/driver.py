@@ -14,6 +14,20 @@ from temporalio.testing import WorkflowEnvironment
 CHICAGO = ZoneInfo("America/Chicago")
 
 
+# The steps of an undisturbed sealed-bid procurement with three bids, in order.
+HAPPY_PATH_TRIGGERS = [
+    "launch",
+    "publish",
+    "register_bid",
+    "register_bid",
+    "register_bid",
+    "open_bids",
+    "award",
+    "execute",
+    "close",
+]
+
+
 def chicago(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=CHICAGO)
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.driver import Driver, chicago, notice_body
+from tests.driver import HAPPY_PATH_TRIGGERS, Driver, chicago, notice_body
 
 
 @pytest.fixture
@@ -114,17 +114,7 @@ async def test_happy_path_to_closed(
     assert closed["state"] == "closed"
     assert closed["allowed_actions"] == []
     triggers = [h["trigger"] for h in closed["history"]]
-    assert triggers == [
-        "launch",
-        "publish",
-        "register_bid",
-        "register_bid",
-        "register_bid",
-        "open_bids",
-        "award",
-        "execute",
-        "close",
-    ]
+    assert triggers == HAPPY_PATH_TRIGGERS
     states = [
         (h["from_state"], h["to_state"])
         for h in closed["history"]

@@ -26,23 +26,9 @@ T0 = datetime(2099, 3, 2, 15, 0, tzinfo=UTC)  # Monday 2 March 2099, 09:00 in Ch
 
 def new_machine(**overrides: object) -> ProcurementMachine:
     spec = LaunchSpec.model_validate(notice_body("IFB-PURE-1", **overrides))
-    facts = Facts(
-        reference=spec.reference,
-        method=spec.method,
-        office=spec.chief_procurement_office,
-        spec=spec,
-        notice=spec.model_dump(
-            include={
-                "title",
-                "description",
-                "agency",
-                "state_purchasing_officer",
-                "submission_location",
-                "documents_info",
-                "opening_at",
-            }
-        ),
-        launch_digest="x",
+    facts = Facts.launch(
+        spec,
+        digest="x",
         rules_version="test",
         calendar=default_rules().to_dict(),
         protest_rules=ProtestRules().to_dict(),

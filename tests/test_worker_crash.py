@@ -29,7 +29,7 @@ from procure.clock import SimulatedClock, SystemClock
 from procure.settings import Settings
 from procure.worker import DATA_CONVERTER
 from tests.conftest import ANCHOR
-from tests.driver import Driver, chicago, notice_body
+from tests.driver import HAPPY_PATH_TRIGGERS, Driver, chicago, notice_body
 
 QUEUE = "procurements-crash"
 
@@ -176,17 +176,7 @@ async def test_killed_worker_on_time_skipping_server_to_closed(
                 "notices": 2,  # invitation, intent to award: each once
                 "messages": 3,  # one award notice per bidder
                 "tabulated": 3,
-                "audit": [
-                    "launch",
-                    "publish",
-                    "register_bid",
-                    "register_bid",
-                    "register_bid",
-                    "open_bids",
-                    "award",
-                    "execute",
-                    "close",
-                ],
+                "audit": HAPPY_PATH_TRIGGERS,
             }
     finally:
         await env.shutdown()

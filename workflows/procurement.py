@@ -61,26 +61,10 @@ def refusal_error(refusal: Refusal) -> ApplicationError:
 class ProcurementWorkflow:
     @workflow.init
     def __init__(self, launch: LaunchInput) -> None:
-        spec = launch.spec
-        notice_fields = spec.model_dump(
-            include={
-                "title",
-                "description",
-                "agency",
-                "state_purchasing_officer",
-                "submission_location",
-                "documents_info",
-                "opening_at",
-            }
-        )
         self.launch = launch
-        self.facts = Facts(
-            reference=spec.reference,
-            method=spec.method,
-            office=spec.chief_procurement_office,
-            spec=spec,
-            notice=notice_fields,  # type: ignore[arg-type]
-            launch_digest=launch.digest,
+        self.facts = Facts.launch(
+            launch.spec,
+            digest=launch.digest,
             rules_version=launch.rules_version,
             calendar=launch.calendar,
             protest_rules=launch.protest_rules,

@@ -23,8 +23,8 @@ class PersistActivities:
                 """
                 INSERT INTO procurements (reference, agency, method, state, title,
                     next_deadline_name, next_deadline_at, launch_digest, revision, snapshot,
-                    created_at, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                    created_at, updated_at, estimated_value, description_key)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::numeric, $14)
                 ON CONFLICT (reference) DO UPDATE SET
                     agency = EXCLUDED.agency, method = EXCLUDED.method,
                     state = EXCLUDED.state, title = EXCLUDED.title,
@@ -46,6 +46,8 @@ class PersistActivities:
                 step.snapshot,
                 step.created_at,
                 step.updated_at,
+                step.estimated_value,
+                step.description_key,
             )
             if step.audit:
                 await conn.executemany(

@@ -1,18 +1,28 @@
-"""The ``tabulate_bids`` activity: open the sealed bids and record the tabulation.
+"""The ``tabulate_bids`` and ``score_proposals`` activities: the sealed prices are read here,
+evaluated by the pure rules, recorded, and only identities and ranks go back to the workflow.
 
-30 ILCS 500/20-10(d): the opening records each bidder, the amount of each bid and the
-Illinois Works bid credit earned and applied. The evaluated amount is the bid less its
-applied credit; equal evaluated amounts share a rank. Only identities and ranks go back to
-the workflow, so amounts stay out of its history.
+30 ILCS 500/20-10(d): the opening records each bidder, the amount of each bid and the Illinois
+Works bid credit; preferences (Article 45) and the tie rules (44 Ill. Adm. Code 1.2037) apply
+in evaluation. 20-15(d): proposals are opened without disclosing contents to competitors;
+20-15(e): the three parts are scored and ranked independently.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import asyncpg
 from temporalio import activity
 
+from rules.evaluation import (
+    BidderClaims,
+    BidInput,
+    PreferenceSettings,
+    evaluate_bids,
+)
+from rules.proposals import ProposalScores, ScoringPlan, score_proposals
 from state_machines.models import RankEntry
-from workflows.payloads import TabulateRequest, TabulateResult
+from workflows.payloads import ScoreRequest, TabulateRequest, TabulateResult
 
 
 class TabulationActivities:
@@ -22,35 +32,139 @@ class TabulationActivities:
     @activity.defn(name="tabulate_bids")
     async def tabulate_bids(self, request: TabulateRequest) -> TabulateResult:
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                """
-                INSERT INTO tabulations (reference, bid_id, vendor, amount, bid_credit,
-                    evaluated_amount, rank, opened_at, witnesses)
-                SELECT reference, bid_id, vendor, amount, bid_credit, amount - bid_credit,
-                       DENSE_RANK() OVER (ORDER BY amount - bid_credit),
-                       $3, $4::jsonb
-                FROM bids WHERE reference = $1 AND bid_id = ANY($2::text[])
-                ON CONFLICT (reference, bid_id) DO NOTHING
-                """,
+            rows = await conn.fetch(
+                """SELECT bid_id, vendor, amount, bid_credit, claims FROM bids
+                   WHERE reference = $1 AND bid_id = ANY($2::text[]) ORDER BY bid_id""",
                 request.reference,
                 request.bid_ids,
-                request.opened_at,
-                request.witnesses,
+            )
+            if request.method == "competitive_sealed_proposals":
+                # Recorded, ranked by nobody yet: proposals are scored, not opened to compare.
+                ranking = [RankEntry(bid_id=r["bid_id"], vendor=r["vendor"], rank=0) for r in rows]
+                records = [
+                    (r["bid_id"], r["vendor"], r["amount"], r["bid_credit"], r["amount"], 0, [])
+                    for r in rows
+                ]
+            else:
+                evaluated = evaluate_bids(
+                    [
+                        BidInput(
+                            bid_id=r["bid_id"],
+                            vendor=r["vendor"],
+                            amount=r["amount"],
+                            bid_credit=r["bid_credit"],
+                            claims=BidderClaims.from_dict(r["claims"] or {}),
+                        )
+                        for r in rows
+                    ],
+                    PreferenceSettings.from_dict(request.preferences or {}),
+                    {k: Decimal(v) for k, v in request.reciprocal_preferences.items()},
+                )
+                ranking = [
+                    RankEntry(
+                        bid_id=e.bid_id,
+                        vendor=e.vendor,
+                        rank=e.rank,
+                        resident=e.claims.resident,
+                        recycled=any(
+                            a.preference == "recycled" and a.applied for a in e.adjustments
+                        ),
+                    )
+                    for e in evaluated
+                ]
+                records = [
+                    (
+                        e.bid_id,
+                        e.vendor,
+                        e.amount,
+                        e.bid_credit,
+                        e.evaluated_amount,
+                        e.rank,
+                        [
+                            {
+                                "preference": a.preference,
+                                "citation": a.citation,
+                                "applied": a.applied,
+                                "effect": str(a.effect),
+                                "note": a.note,
+                            }
+                            for a in e.adjustments
+                        ],
+                    )
+                    for e in evaluated
+                ]
+            await conn.executemany(
+                """
+                INSERT INTO tabulations (reference, bid_id, vendor, amount, bid_credit,
+                    evaluated_amount, rank, opened_at, witnesses, adjustments)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb)
+                ON CONFLICT (reference, bid_id) DO NOTHING
+                """,
+                [
+                    (request.reference, *rec[:6], request.opened_at, request.witnesses, rec[6])
+                    for rec in records
+                ],
             )
             await conn.execute(
                 "UPDATE bids SET status = 'opened' WHERE reference = $1 AND bid_id = ANY($2)",
                 request.reference,
                 request.bid_ids,
             )
-            rows = await conn.fetch(
-                """
-                SELECT bid_id, vendor, rank FROM tabulations
-                WHERE reference = $1 ORDER BY rank, bid_id
-                """,
-                request.reference,
+        return TabulateResult(ranking=ranking)
+
+    @activity.defn(name="score_proposals")
+    async def score_proposals(self, request: ScoreRequest) -> TabulateResult:
+        latest: dict[str, str] = {}
+        for bid_id, vendor in request.offers:
+            latest[vendor] = bid_id  # a best and final offer replaces the earlier price
+        async with self.pool.acquire() as conn, conn.transaction():
+            prices = {
+                r["bid_id"]: r["amount"]
+                for r in await conn.fetch(
+                    "SELECT bid_id, amount FROM bids WHERE reference = $1 AND bid_id = ANY($2)",
+                    request.reference,
+                    list(latest.values()),
+                )
+            }
+            by_proposal = {p.bid_id: latest[p.vendor] for p in request.proposals}
+            plan = ScoringPlan.from_dict(request.plan)
+            scored = score_proposals(
+                plan,
+                {p: prices[offer] for p, offer in by_proposal.items()},
+                [
+                    ProposalScores(
+                        bid_id=s["bid_id"],
+                        vendor=next(p.vendor for p in request.proposals if p.bid_id == s["bid_id"]),
+                        diversity=Decimal(str(s["diversity"])),
+                        other=Decimal(str(s["other"])),
+                    )
+                    for s in request.scores
+                ],
+            )
+            await conn.executemany(
+                """UPDATE tabulations SET scoring = $3::jsonb, rank = $4
+                   WHERE reference = $1 AND bid_id = $2""",
+                [
+                    (
+                        request.reference,
+                        s.bid_id,
+                        {
+                            "priced_from_bid_id": by_proposal[s.bid_id],
+                            "price": str(s.price),
+                            "price_points": str(s.price_points),
+                            "diversity_points": str(s.diversity_points),
+                            "other_points": str(s.other_points),
+                            "price_rank": s.price_rank,
+                            "diversity_rank": s.diversity_rank,
+                            "other_rank": s.other_rank,
+                            "total": str(s.total),
+                            "citation": "30 ILCS 500/20-15(e), (e-5)",
+                        },
+                        s.rank,
+                    )
+                    for s in scored
+                ],
             )
         return TabulateResult(
-            ranking=[
-                RankEntry(bid_id=r["bid_id"], vendor=r["vendor"], rank=r["rank"]) for r in rows
-            ]
+            ranking=[RankEntry(bid_id=s.bid_id, vendor=s.vendor, rank=s.rank) for s in scored]
         )

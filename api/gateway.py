@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from temporalio.client import (
@@ -17,9 +19,13 @@ from temporalio.service import RPCError, RPCStatusCode
 from api import queries
 from api.errors import ApiError, not_found, refused
 from api.services import Services, Unavailable
+from rules import citations
+from rules.calendar import local_date
+from rules.evaluation import load_reciprocal_preferences
 from rules.periods import PROTEST_RULES_BY_OFFICE
+from state_machines.launch import launch_refusal, small_purchase_value
 from state_machines.models import Command, LaunchSpec
-from workflows.payloads import CommandResult, LaunchInput
+from workflows.payloads import CommandResult, LaunchInput, description_key
 from workflows.procurement import REFUSED, ProcurementWorkflow
 
 
@@ -79,14 +85,30 @@ async def launch(services: Services, spec: LaunchSpec, actor: str) -> tuple[bool
     reference reach one workflow; a different body is refused by the workflow itself.
     """
     client = await services.temporal()
+    pool = await services.db()
     digest = launch_digest(spec)
-    existed = await queries.procurement_row(await services.db(), spec.reference) is not None
+    existed = await queries.procurement_row(pool, spec.reference) is not None
+    today = local_date(await services.clock.now())
+    limit = await queries.small_purchase_limit(pool, today)
+    split_flag = None
+    if not existed:
+        refusal = launch_refusal(spec, limit[0] if limit else None)
+        if refusal is not None:
+            raise refused(refusal.as_dict())
+        if spec.method == "small_purchase":
+            split_flag = await _split_check(services, spec, today, limit)
     launch_input = LaunchInput(
         spec=spec,
         digest=digest,
         calendar=services.settings.calendar_rules().to_dict(),
         protest_rules=PROTEST_RULES_BY_OFFICE[spec.chief_procurement_office].to_dict(),
         launched_by=actor,
+        reciprocal_preferences={
+            state: str(pct) for state, pct in load_reciprocal_preferences().items()
+        },
+        small_purchase_limit=str(limit[0]) if limit else None,
+        small_purchase_limit_citation=limit[1] if limit else None,
+        split_flag=split_flag,
     )
     try:
         handle = await client.start_workflow(
@@ -117,6 +139,43 @@ async def launch(services: Services, spec: LaunchSpec, actor: str) -> tuple[bool
             raise translated from exc
         raise
     return not existed, result
+
+
+async def _split_check(
+    services: Services, spec: LaunchSpec, today: date, limit: tuple[Decimal, str] | None
+) -> str | None:
+    """30 ILCS 500/20-20(a): "Procurements shall not be artificially divided so as to
+    constitute a small purchase." The same agency buying the same thing as small purchases
+    within the configured period, together over the limit, is refused or flagged for the SPO
+    (44 Ill. Adm. Code 1.2020(d))."""
+    value = small_purchase_value(spec)
+    if limit is None or value is None:
+        return None
+    settings = services.settings
+    since = today - timedelta(days=settings.split_window_days)
+    earlier = await queries.small_purchases_since(
+        await services.db(), spec.agency, description_key(spec.title), since
+    )
+    total = value + sum((v for _, v in earlier), Decimal("0"))
+    if not earlier or total <= limit[0]:
+        return None
+    others = ", ".join(ref for ref, _ in earlier)
+    reason = (
+        f"With {others}, small purchases by {spec.agency} for '{spec.title}' since "
+        f"{since.isoformat()} come to {total:,.2f}, over the {limit[0]:,.2f} limit; procurements "
+        f"shall not be artificially divided ({citations.SMALL_PURCHASE}; "
+        f"{citations.REPETITIVE_NEED})."
+    )
+    if settings.split_policy == "refuse":
+        raise refused(
+            {
+                "code": "divided_purchase",
+                "citation": citations.SMALL_PURCHASE,
+                "reason": reason,
+                "field": "estimated_value",
+            }
+        )
+    return reason
 
 
 def _reference_in_use(reference: str) -> dict[str, Any]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -66,6 +67,31 @@ async def list_procurements(
         last = rows[-1]
         next_cursor = encode_cursor(last["created_at"], last["reference"])
     return list(rows), next_cursor
+
+
+async def small_purchase_limit(pool: asyncpg.Pool, on: date) -> tuple[Decimal, str] | None:
+    """The small purchase limit in force on a day (30 ILCS 500/20-20(a),(b))."""
+    row = await pool.fetchrow(
+        """SELECT amount, citation FROM small_purchase_limits WHERE effective_from <= $1
+           ORDER BY effective_from DESC LIMIT 1""",
+        on,
+    )
+    return None if row is None else (row["amount"], row["citation"])
+
+
+async def small_purchases_since(
+    pool: asyncpg.Pool, agency: str, key: str, since: date
+) -> list[tuple[str, Decimal]]:
+    rows = await pool.fetch(
+        """SELECT reference, estimated_value FROM procurements
+           WHERE agency = $1 AND method = 'small_purchase' AND description_key = $2
+             AND created_at >= $3 AND state <> 'cancelled' AND estimated_value IS NOT NULL
+           ORDER BY created_at""",
+        agency,
+        key,
+        datetime.combine(since, datetime.min.time(), tzinfo=UTC),
+    )
+    return [(r["reference"], r["estimated_value"]) for r in rows]
 
 
 async def tabulation(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,18 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("PROCURE_WORKFLOW_CACHE_SIZE", "workflow_cache_size"),
         description="Workflows a worker keeps in memory (Temporal's default when unset); 0 "
         "replays every workflow task from history.",
+    )
+    split_policy: Literal["flag", "refuse"] = Field(
+        default="flag",
+        validation_alias=AliasChoices("PROCURE_SPLIT_POLICY", "split_policy"),
+        description="A small purchase that may divide one need (20-20(a)): 'flag' it for the "
+        "SPO's determination, or 'refuse' it.",
+    )
+    split_window_days: int = Field(
+        default=365,
+        ge=1,
+        le=3650,
+        validation_alias=AliasChoices("PROCURE_SPLIT_WINDOW_DAYS", "split_window_days"),
     )
     observed_holidays: bool = Field(
         default=False,

@@ -18,7 +18,7 @@ WORKFLOWS = [ProcurementWorkflow]
 def activity_functions(pool: asyncpg.Pool) -> list[object]:
     persist = PersistActivities(pool)
     tabulation = TabulationActivities(pool)
-    return [persist.persist_step, tabulation.tabulate_bids]
+    return [persist.persist_step, tabulation.tabulate_bids, tabulation.score_proposals]
 
 
 def create_worker(

@@ -48,10 +48,23 @@ INVITATION_ITEMS: tuple[RequiredItem, ...] = (
 )
 
 
-def missing_invitation_items(fields: Mapping[str, Any]) -> list[RequiredItem]:
-    """The 15-25(a) items an agency has not supplied (blank strings count as missing)."""
+# 15-25(c-15): before a sole source contract, a written description of intent with the item
+# and the intended contractor, posted at least 14 days before the hearing of 20-25.
+SOLE_SOURCE_ITEMS: tuple[RequiredItem, ...] = (
+    RequiredItem("description", "a description of the item to be procured", "agency"),
+    RequiredItem("intended_contractor", "the intended sole source contractor", "agency"),
+    RequiredItem("agency", "the purchasing State agency", "agency"),
+    RequiredItem("state_purchasing_officer", "the responsible State purchasing officer", "agency"),
+    RequiredItem("hearing_at", "the date of the hearing", "agency"),
+)
+
+
+def missing_invitation_items(
+    fields: Mapping[str, Any], items: tuple[RequiredItem, ...] = INVITATION_ITEMS
+) -> list[RequiredItem]:
+    """The required items an agency has not supplied (blank strings count as missing)."""
     missing = []
-    for item in INVITATION_ITEMS:
+    for item in items:
         if item.supplied_by != "agency":
             continue
         value = fields.get(item.field)
@@ -60,6 +73,6 @@ def missing_invitation_items(fields: Mapping[str, Any]) -> list[RequiredItem]:
     return missing
 
 
-def describe_missing(missing: list[RequiredItem]) -> str:
+def describe_missing(missing: list[RequiredItem], citation: str = citations.BULLETIN_NOTICE) -> str:
     names = "; ".join(f"{m.item} (field '{m.field}')" for m in missing)
-    return f"The Bulletin notice must include {names} ({citations.BULLETIN_NOTICE})."
+    return f"The Bulletin notice must include {names} ({citation})."

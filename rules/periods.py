@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from rules import citations
@@ -149,3 +150,38 @@ def solicitation_protest_closes_at(
     before the opening, whichever comes first (44 Ill. Adm. Code 1.5550)."""
     last_day = statutory_deadline(published_on, protest_rules.solicitation_days, rules)
     return min(protest_rules.closes_at(last_day), opening_at)
+
+
+# 5-30(c): the review window does not apply to these.
+PROFESSIONAL_ARTISTIC_EXEMPT_UNDER = Decimal("20000")
+
+
+def review_window_exemption(
+    method: str,
+    category: str,
+    renewable: bool,
+    term_months: int | None,
+    value: Decimal | None,
+) -> str | None:
+    """Why the Board review window of 5-30 does not apply, or None when it does.
+
+    30 ILCS 500/5-30(c): small and emergency procurements; professional and artistic services
+    contracts that are nonrenewable, one year or less, and under $20,000.
+    """
+    if method == "small_purchase":
+        return f"Small purchases are exempt from the review window ({citations.REVIEW_EXEMPTIONS})."
+    if method == "emergency":
+        return f"Emergency purchases are exempt from the review window ({citations.REVIEW_EXEMPTIONS})."
+    if (
+        category == "professional_artistic"
+        and not renewable
+        and term_months is not None
+        and term_months <= 12
+        and value is not None
+        and value < PROFESSIONAL_ARTISTIC_EXEMPT_UNDER
+    ):
+        return (
+            "Nonrenewable professional and artistic services of one year or less under "
+            f"$20,000 are exempt from the review window ({citations.REVIEW_EXEMPTIONS})."
+        )
+    return None

@@ -8,14 +8,33 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 State = Literal[
     "draft", "published", "evaluation", "review_window", "awarded", "closed", "cancelled"
 ]
-Method = Literal["competitive_sealed_bidding"]
+Method = Literal[
+    "competitive_sealed_bidding",
+    "competitive_sealed_proposals",
+    "reverse_auction",
+    "small_purchase",
+    "sole_source",
+    "emergency",
+]
+METHOD_NAMES: dict[str, str] = {
+    "competitive_sealed_bidding": "Competitive sealed bidding (30 ILCS 500/20-10)",
+    "competitive_sealed_proposals": "Competitive sealed proposals (30 ILCS 500/20-15)",
+    "reverse_auction": "Reverse auction (30 ILCS 500/20-10(j))",
+    "small_purchase": "Small purchase (30 ILCS 500/20-20)",
+    "sole_source": "Sole source (30 ILCS 500/20-25)",
+    "emergency": "Emergency purchase (30 ILCS 500/20-30)",
+}
+Category = Literal[
+    "supplies", "services", "professional_artistic", "construction", "telecommunications"
+]
+Money = Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=2)]
 Office = Literal["CPO-GS", "CPO-HE", "CPO-CDB", "CPO-DOT"]
 ReviewBody = Literal["PPB", "CEI"]
 REVIEW_BODY_NAMES: dict[str, str] = {
@@ -56,7 +75,16 @@ class NoticeFields(Model):
     )
     opening_at: AwareDatetime | None = Field(
         default=None,
-        description="When bids are due and opened, with its time zone (20-10(c),(d)).",
+        description="When bids or proposals are due and opened (20-10(c),(d); 20-15(c),(d)); "
+        "for a reverse auction, when the auction ends.",
+    )
+    intended_contractor: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Sole source: the intended contractor (15-25(c-15)).",
+    )
+    hearing_at: AwareDatetime | None = Field(
+        default=None, description="Sole source: the hearing (20-25), 14 days after the notice."
     )
 
 
@@ -70,6 +98,8 @@ class NoticeAmendment(Model):
     submission_location: str | None = Field(default=None, max_length=1000)
     documents_info: str | None = Field(default=None, max_length=2000)
     opening_at: AwareDatetime | None = None
+    intended_contractor: str | None = Field(default=None, min_length=1, max_length=200)
+    hearing_at: AwareDatetime | None = None
 
 
 class LaunchSpec(NoticeFields):
@@ -88,6 +118,31 @@ class LaunchSpec(NoticeFields):
             "notice is published (15-25(b)); 'manual': the agency records when it did."
         ),
     )
+    category: Category = Field(
+        default="supplies",
+        description="What is bought; decides 20-10(j) and 5-30(c) (professional and artistic "
+        "services, construction, telecommunications).",
+    )
+    estimated_value: Money | None = Field(
+        default=None, description="Value in good faith, with options (44 Ill. Adm. Code 1.2020(b))."
+    )
+    pricing: Literal["fixed", "monthly", "unit_price"] = Field(
+        default="fixed",
+        description="'monthly': the value counts 12 months; 'unit_price': only a unit price or "
+        "rate is known (44 Ill. Adm. Code 1.2020(b)(1),(2)).",
+    )
+    renewable: bool = Field(default=True, description="Whether the contract may be renewed.")
+    term_months: int | None = Field(default=None, ge=1, le=600, description="Contract term.")
+    preferences: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Article 45 preferences the solicitation enables: "
+        '{"enabled": [...], "percentages": {...}, "federal_funds_conflict": false}.',
+    )
+    scoring: dict[str, Any] | None = Field(
+        default=None,
+        description='Sealed proposals: {"price_points": "30", "other_points": "50"}; diversity '
+        "points are 20% of the other points (20-15(e-5)).",
+    )
 
 
 # ---- commands -----------------------------------------------------------------------------
@@ -99,6 +154,9 @@ class RankEntry(Model):
     bid_id: str
     vendor: str
     rank: int
+    # What ties are broken by (44 Ill. Adm. Code 1.2037; 30 ILCS 500/45-20): claims, not prices.
+    resident: bool = False
+    recycled: bool = False
 
 
 class Empty(Model):
@@ -146,9 +204,106 @@ class WrittenExplanation(Model):
     reasons: str = Field(default="", max_length=4000)
 
 
+class TieDecision(Model):
+    """The SPO's alternative to a lot among tied bids (44 Ill. Adm. Code 1.2037(b)(2))."""
+
+    kind: Literal["best_interest", "split_award"]
+    reasons: str = Text
+    agreed_by: list[str] = Field(
+        default_factory=list, max_length=50, description="Split award: vendors who agreed."
+    )
+
+
 class AwardCommand(Model):
-    bid_id: str = Field(min_length=1, max_length=64)
+    """An award. Sealed bids and proposals name a bid; small, sole source and emergency
+    purchases name the contractor and price, which are public once awarded."""
+
+    bid_id: str | None = Field(default=None, min_length=1, max_length=64)
     explanation: WrittenExplanation | None = None
+    tie_decision: TieDecision | None = None
+    basis: str | None = Field(
+        default=None, max_length=4000, description="Proposals: the written basis (20-15(g))."
+    )
+    vendor: str | None = Field(default=None, min_length=1, max_length=200)
+    price: Money | None = None
+    standard_certifications: bool = Field(
+        default=False, description="Small purchase: Standard Illinois Certifications received."
+    )
+    reasons: str | None = Field(
+        default=None, max_length=4000, description="Emergency: the description and reasons."
+    )
+    term_days: int | None = Field(
+        default=None, ge=1, le=90, description="Emergency: the term, at most 90 days (20-30)."
+    )
+
+
+class ScoreEntry(Model):
+    bid_id: str = Field(min_length=1, max_length=64)
+    diversity: Decimal = Field(ge=0, max_digits=7, decimal_places=2)
+    other: Decimal = Field(ge=0, max_digits=7, decimal_places=2)
+
+
+class ScoreProposals(Model):
+    scores: list[ScoreEntry] = Field(min_length=1, max_length=500)
+    ranking: list[RankEntry] = Field(default_factory=list)  # filled by the workflow
+
+
+class RequestBestAndFinal(Model):
+    competitive_range: list[str] = Field(
+        min_length=1, max_length=500, description="Bid ids found reasonably susceptible of award."
+    )
+    due_at: AwareDatetime
+
+
+class ExtendAwardDate(Model):
+    new_due_on: date
+    spo_consent: str = Field(min_length=1, max_length=200)
+    bidder_consent: str = Field(min_length=1, max_length=200)
+
+
+class HoldHearing(Model):
+    summary: str = Text
+
+
+class EmergencyDisclosure(Model):
+    description: str = Text
+    total_cost: Money
+    cost_is_estimate: bool = False
+
+
+class ExtendEmergency(Model):
+    additional_days: int = Field(ge=1, le=90)
+    justification: str = Text
+    approved_by: str = Field(
+        min_length=1, max_length=200, description="The chief procurement officer."
+    )
+
+
+class RecordFiling(Model):
+    bodies: list[Literal["LAC", "CEI", "PPB"]] = Field(min_length=1, max_length=3)
+
+
+class SplitDetermination(Model):
+    """The SPO's determination on a launch flagged as a possibly divided need (20-20(a))."""
+
+    decision: Literal["not_divided", "divided"]
+    reasons: str = Text
+
+
+class BoardRecommendation(Model):
+    action: Literal["void_contract", "reject_bid"]
+    votes_for: int = Field(ge=0, le=15)
+    members_serving: int = Field(default=5, ge=1, le=15)
+    grounds: str = Text
+
+
+class DecideRecommendation(Model):
+    decision: Literal["follow", "decline"]
+    reasons: str = Text
+
+
+class VendorResponse(Model):
+    summary: str = Text
 
 
 class RequestDocuments(Model):
@@ -221,8 +376,11 @@ class BidDetermination(Model):
 
 
 class AwardRecord(Model):
-    bid_id: str
+    bid_id: str | None
     vendor: str
+    price: Decimal | None = None  # only where the price is public at award (not sealed bids)
+    tie: dict[str, Any] | None = None
+    basis: str | None = None
     lowest: bool
     decided_at: datetime
     notice_on: date
@@ -293,6 +451,24 @@ class Facts(Model):
     executed_at: datetime | None = None
     closed_at: datetime | None = None
     cancellation: CancellationRecord | None = None
+    # Methods other than sealed bidding:
+    small_purchase_limit: str | None = None  # pinned at launch, with its citation
+    small_purchase_limit_citation: str | None = None
+    split_flag: str | None = None  # why the launch may divide one need (20-20(a))
+    split_determination: dict[str, Any] | None = None
+    scores: list[dict[str, Any]] = Field(default_factory=list)
+    scored_at: datetime | None = None
+    bafo: dict[str, Any] | None = None
+    award_due_on: date | None = None  # reverse auction, 20-10(j)
+    award_due_extensions: list[dict[str, Any]] = Field(default_factory=list)
+    hearing_held_at: datetime | None = None
+    hearing_summary: str | None = None
+    emergency_term_ends_on: date | None = None
+    disclosures: list[dict[str, Any]] = Field(default_factory=list)
+    emergency_extensions: list[dict[str, Any]] = Field(default_factory=list)
+    explanation_filed_with: list[str] = Field(default_factory=list)
+    recommendation: dict[str, Any] | None = None
+    reminders_sent: list[str] = Field(default_factory=list)
     history: list[TransitionRecord] = Field(default_factory=list)
     seq: int = 0
 

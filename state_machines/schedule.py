@@ -2,7 +2,8 @@
 
 The workflow sleeps until the earliest instant returned by :func:`next_wakeup` (or a command)
 and then re-runs whatever is due, so a late or missed wake-up only delays, never skips, a
-step. The API uses :func:`deadlines` to show every date by name.
+step. The API uses :func:`deadlines` to show every date by name; :func:`reminders_due` says
+which reminders the workflow owes.
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ from datetime import date, datetime, timedelta
 
 from rules import citations
 from rules.award import EXPLANATION_FILING_DAYS
-from rules.calendar import CalendarRules, end_of_day, local_date, start_of_day, statutory_deadline
+from rules.calendar import (
+    CalendarRules,
+    end_of_day,
+    is_excluded_day,
+    local_date,
+    start_of_day,
+    statutory_deadline,
+)
 from rules.periods import (
     MAX_TOLLING_DAYS,
     AwardProtestPeriod,
@@ -20,10 +28,14 @@ from rules.periods import (
     award_protest_period,
     earliest_opening,
     review_window_ends_on,
+    review_window_exemption,
     solicitation_protest_closes_at,
     tolling_expires_at,
 )
 from state_machines.models import Facts
+
+# Methods without competition have no award protest period and no Board review window.
+UNCONTESTED_METHODS = frozenset({"small_purchase", "emergency"})
 
 
 def calendar_rules(facts: Facts) -> CalendarRules:
@@ -34,8 +46,15 @@ def protest_rules(facts: Facts) -> ProtestRules:
     return ProtestRules.from_dict(facts.protest_rules)
 
 
+def window_exemption(facts: Facts) -> str | None:
+    spec = facts.spec
+    return review_window_exemption(
+        facts.method, spec.category, spec.renewable, spec.term_months, spec.estimated_value
+    )
+
+
 def window_ends_on(facts: Facts) -> date | None:
-    if facts.award is None:
+    if facts.award is None or window_exemption(facts) is not None:
         return None
     return review_window_ends_on(facts.award.notice_on, calendar_rules(facts))
 
@@ -56,7 +75,7 @@ def window_open(facts: Facts, now: datetime) -> bool:
 
 
 def protest_period(facts: Facts, now: datetime) -> AwardProtestPeriod | None:
-    if facts.award is None:
+    if facts.award is None or facts.method in UNCONTESTED_METHODS:
         return None
     notified = local_date(facts.bidders_notified_at) if facts.bidders_notified_at else None
     return award_protest_period(
@@ -93,16 +112,28 @@ class Deadline:
     # The last day of a period that runs through a whole day; ``at`` is then the first
     # instant after it. None when the deadline is a moment in a day (an opening, 17:00).
     last_day: date | None = None
+    # A duty someone must perform by then: reminded before, flagged overdue after.
+    duty: bool = False
+
+    @property
+    def due_on(self) -> date:
+        return self.last_day or local_date(self.at)
+
+    def status(self, now: datetime) -> str:
+        if self.met:
+            return "met"
+        if now < self.at:
+            return "upcoming"
+        return "overdue" if self.duty else "passed"
 
     def as_dict(self, now: datetime) -> dict[str, object]:
-        status = "met" if self.met else ("past" if now >= self.at else "upcoming")
         return {
             "name": self.name,
             "due_at": self.at.isoformat(),
-            "due_on": (self.last_day or local_date(self.at)).isoformat(),
+            "due_on": self.due_on.isoformat(),
             "citation": self.citation,
             "description": self.description,
-            "status": status,
+            "status": self.status(now),
             "provisional": self.provisional,
         }
 
@@ -111,21 +142,29 @@ def deadlines(facts: Facts, now: datetime) -> list[Deadline]:
     """Every statutory date this procurement has reached or will reach, in date order."""
     rules = calendar_rules(facts)
     out: list[Deadline] = []
+    notice = facts.notice
     if facts.published_on is not None:
         first = earliest_opening(facts.published_on, rules)
+        what = "hearing" if facts.method == "sole_source" else "opening"
         out.append(
             Deadline(
-                "earliest_opening",
+                f"earliest_{what}",
                 start_of_day(first),
-                citations.PUBLIC_NOTICE_IFB,
-                f"Bids may not be opened before {first.isoformat()}, 14 days after the notice "
+                citations.SOLE_SOURCE_NOTICE
+                if facts.method == "sole_source"
+                else (
+                    citations.PUBLIC_NOTICE_RFP
+                    if facts.method == "competitive_sealed_proposals"
+                    else citations.PUBLIC_NOTICE_IFB
+                ),
+                f"The {what} may not be before {first.isoformat()}, 14 days after the notice "
                 "appeared in the Bulletin.",
                 # A "not before" date, not a duty: it never counts as the next deadline.
                 met=True,
             )
         )
         closes = solicitation_protest_deadline(facts)
-        if closes is not None and facts.state == "published":
+        if closes is not None and facts.state == "published" and facts.method != "sole_source":
             out.append(
                 Deadline(
                     "solicitation_protest_closes",
@@ -135,19 +174,120 @@ def deadlines(facts: Facts, now: datetime) -> list[Deadline]:
                     met=facts.opened_at is not None,
                 )
             )
-    if facts.notice.opening_at is not None and facts.state in ("draft", "published"):
+    if (
+        notice.opening_at is not None
+        and facts.state in ("draft", "published")
+        and (facts.method not in ("sole_source", "small_purchase", "emergency"))
+    ):
         out.append(
             Deadline(
-                "bid_opening",
-                facts.notice.opening_at,
-                citations.BID_OPENING,
-                "Bids are due and are opened publicly with witnesses.",
+                {
+                    "reverse_auction": "auction_ends",
+                    "competitive_sealed_proposals": "proposal_opening",
+                }.get(facts.method, "bid_opening"),
+                notice.opening_at,
+                citations.REVERSE_AUCTION
+                if facts.method == "reverse_auction"
+                else (
+                    citations.PROPOSAL_OPENING
+                    if facts.method == "competitive_sealed_proposals"
+                    else citations.BID_OPENING
+                ),
+                "Offers are due and are opened with witnesses.",
                 met=facts.opened_at is not None,
+                duty=facts.state == "published",
             )
         )
-    if facts.award is not None:
-        last = window_ends_on(facts)
-        assert last is not None
+    if (
+        facts.method == "sole_source"
+        and notice.hearing_at is not None
+        and facts.state
+        in (
+            "draft",
+            "published",
+        )
+    ):
+        out.append(
+            Deadline(
+                "hearing",
+                notice.hearing_at,
+                citations.SOLE_SOURCE,
+                "The sole source hearing.",
+                met=facts.hearing_held_at is not None,
+                duty=facts.state == "published",
+            )
+        )
+    bafo = facts.bafo
+    if bafo is not None and not bafo.get("closed"):
+        out.append(
+            Deadline(
+                "best_and_final_due",
+                datetime.fromisoformat(bafo["due_at"]),
+                citations.BEST_AND_FINAL,
+                "Best and final offers are due from the offerors in the competitive range.",
+            )
+        )
+    if facts.award_due_on is not None and facts.state == "evaluation":
+        out.append(
+            Deadline(
+                "award_due",
+                end_of_day(facts.award_due_on),
+                citations.REVERSE_AUCTION,
+                "The award is due within 60 calendar days after the auction, unless extended by "
+                "mutual written consent.",
+                met=facts.award is not None,
+                last_day=facts.award_due_on,
+                duty=True,
+            )
+        )
+    if facts.recommendation is not None and facts.recommendation.get("decision") is None:
+        due = date.fromisoformat(facts.recommendation["response_due_on"])
+        out.append(
+            Deadline(
+                "board_recommendation_response",
+                end_of_day(due),
+                citations.BOARD_RECOMMENDATION,
+                "The vendor's written response to the Board's recommendation is due.",
+                met=facts.recommendation.get("response") is not None,
+                last_day=due,
+            )
+        )
+    for i, disclosure in enumerate(facts.disclosures, start=1):
+        due = date.fromisoformat(disclosure["due_on"])
+        out.append(
+            Deadline(
+                f"emergency_disclosure_due:{i}",
+                end_of_day(due),
+                citations.EMERGENCY_DISCLOSURE,
+                "Publish the emergency purchase in the Bulletin: description, reasons, cost and "
+                "contractor.",
+                met=disclosure.get("published_at") is not None,
+                last_day=due,
+                duty=True,
+            )
+        )
+    if facts.emergency_term_ends_on is not None and facts.state == "awarded":
+        out.append(
+            Deadline(
+                "emergency_term_ends",
+                end_of_day(facts.emergency_term_ends_on),
+                citations.EMERGENCY,
+                "The emergency contract ends (at most 90 days unless extended).",
+                last_day=facts.emergency_term_ends_on,
+            )
+        )
+    if facts.award is not None and facts.method not in UNCONTESTED_METHODS:
+        out.extend(_after_award(facts, now, rules))
+    out.sort(key=lambda d: (d.at, d.name))
+    return out
+
+
+def _after_award(facts: Facts, now: datetime, rules: CalendarRules) -> list[Deadline]:
+    award = facts.award
+    assert award is not None
+    out: list[Deadline] = []
+    last = window_ends_on(facts)
+    if last is not None:
         out.append(
             Deadline(
                 "review_window_ends",
@@ -160,56 +300,56 @@ def deadlines(facts: Facts, now: datetime) -> list[Deadline]:
                 last_day=last,
             )
         )
-        for request in facts.document_requests:
-            out.append(
-                Deadline(
-                    f"documents_due:{request.request_id}",
-                    end_of_day(request.due_on),
-                    citations.REVIEW_WINDOW,
-                    f"Documents requested by the {request.body} are due.",
-                    met=request.answered_at is not None,
-                    last_day=request.due_on,
-                )
-            )
-        if facts.award.explanation is not None:
-            due = statutory_deadline(
-                local_date(facts.award.decided_at), EXPLANATION_FILING_DAYS, rules
-            )
-            out.append(
-                Deadline(
-                    "written_explanation_filing",
-                    end_of_day(due),
-                    citations.AWARD,
-                    "File the written explanation with the Legislative Audit Commission, the "
-                    "Commission on Equity and Inclusion and the Procurement Policy Board.",
-                    last_day=due,
-                )
-            )
-        period = protest_period(facts, now)
-        assert period is not None
-        if facts.bidders_notified_at is None:
-            out.append(
-                Deadline(
-                    "bidder_notice_tolling_ends",
-                    tolling_expires_at(facts.award.notice_on),
-                    citations.BIDDER_NOTICE,
-                    "Bidders have not been notified electronically; the protest period is "
-                    "tolled until they are, at most 7 days.",
-                    last_day=facts.award.notice_on + timedelta(days=MAX_TOLLING_DAYS - 1),
-                )
-            )
+    for request in facts.document_requests:
         out.append(
             Deadline(
-                "award_protest_closes",
-                period.closes_at,
-                protest_rules(facts).citation,
-                f"Last moment to protest the award (tolled {period.tolled_days} days under "
-                f"{citations.BIDDER_NOTICE}).",
-                met=facts.closed_at is not None,
-                provisional=not period.final,
+                f"documents_due:{request.request_id}",
+                end_of_day(request.due_on),
+                citations.REVIEW_WINDOW,
+                f"Documents requested by the {request.body} are due.",
+                met=request.answered_at is not None,
+                last_day=request.due_on,
+                duty=True,
             )
         )
-    out.sort(key=lambda d: d.at)
+    if award.explanation is not None:
+        due = statutory_deadline(local_date(award.decided_at), EXPLANATION_FILING_DAYS, rules)
+        out.append(
+            Deadline(
+                "written_explanation_filing",
+                end_of_day(due),
+                citations.AWARD,
+                "File the written explanation with the Legislative Audit Commission, the "
+                "Commission on Equity and Inclusion and the Procurement Policy Board.",
+                met=set(facts.explanation_filed_with) >= {"LAC", "CEI", "PPB"},
+                last_day=due,
+                duty=True,
+            )
+        )
+    period = protest_period(facts, now)
+    assert period is not None
+    if facts.bidders_notified_at is None:
+        out.append(
+            Deadline(
+                "bidder_notice_tolling_ends",
+                tolling_expires_at(award.notice_on),
+                citations.BIDDER_NOTICE,
+                "Bidders have not been notified electronically; the protest period is "
+                "tolled until they are, at most 7 days.",
+                last_day=award.notice_on + timedelta(days=MAX_TOLLING_DAYS - 1),
+            )
+        )
+    out.append(
+        Deadline(
+            "award_protest_closes",
+            period.closes_at,
+            protest_rules(facts).citation,
+            f"Last moment to protest the award (tolled {period.tolled_days} days under "
+            f"{citations.BIDDER_NOTICE}).",
+            met=facts.closed_at is not None,
+            provisional=not period.final,
+        )
+    )
     return out
 
 
@@ -221,9 +361,83 @@ def next_deadline(facts: Facts, now: datetime) -> Deadline | None:
     return None
 
 
-def next_wakeup(facts: Facts, now: datetime) -> datetime | None:
+# ---- reminders ------------------------------------------------------------------------------
+
+# Before each duty: 3 and 1 business days before its day, on the day, and once overdue.
+REMINDER_OFFSETS: tuple[tuple[str, int], ...] = (
+    ("3_business_days_before", 3),
+    ("1_business_day_before", 1),
+    ("due", 0),
+)
+
+
+def business_days_before(day: date, count: int, rules: CalendarRules) -> date:
+    """The day ``count`` business days before ``day`` (weekends and 15-45 holidays skipped)."""
+    current = day
+    remaining = count
+    while remaining > 0:
+        current -= timedelta(days=1)
+        if not is_excluded_day(current, rules):
+            remaining -= 1
+    return current
+
+
+@dataclass(frozen=True)
+class Reminder:
+    key: str
+    deadline: Deadline
+    offset: str
+    at: datetime
+
+
+def reminder_schedule(facts: Facts, now: datetime) -> list[Reminder]:
+    """Every reminder the procurement's duties call for, sent or not, in time order.
+
+    A reminder's key names its deadline, the deadline's instant and the offset, so a moved
+    deadline gets reminders of its own and none is ever sent twice for the same one.
+    """
+    if facts.state in ("closed", "cancelled"):
+        return []
+    rules = calendar_rules(facts)
+    out: list[Reminder] = []
+    for d in deadlines(facts, now):
+        if not d.duty or d.met:
+            continue
+        for label, days in REMINDER_OFFSETS:
+            at = start_of_day(business_days_before(d.due_on, days, rules))
+            if days == 0:
+                at = min(start_of_day(d.due_on), d.at)
+            out.append(Reminder(f"{d.name}@{d.at.isoformat()}:{label}", d, label, at))
+        out.append(Reminder(f"{d.name}@{d.at.isoformat()}:overdue", d, "overdue", d.at))
+    out.sort(key=lambda r: (r.at, r.key))
+    return out
+
+
+def reminders_due(facts: Facts, now: datetime) -> tuple[list[Reminder], list[Reminder]]:
+    """Reminders whose time has come and that have not been sent: (to send, to pass over).
+
+    When several reminders of one deadline are due at once (a procurement launched a day
+    before a deadline, a worker that was down), only the latest goes out; the earlier ones
+    are passed over, and both are then recorded so neither is ever sent later.
+    """
+    sent = set(facts.reminders_sent)
+    due = [r for r in reminder_schedule(facts, now) if r.at <= now and r.key not in sent]
+    latest: dict[str, Reminder] = {}
+    for r in due:
+        latest[r.deadline.name] = r
+    send = sorted(latest.values(), key=lambda r: (r.at, r.key))
+    chosen = {r.key for r in send}
+    return send, [r for r in due if r.key not in chosen]
+
+
+def next_wakeup(facts: Facts, now: datetime, *, reminders: bool = True) -> datetime | None:
     """The next instant at which something may become due without a command."""
     if facts.state in ("closed", "cancelled"):
         return None
+    sent = set(facts.reminders_sent)
     upcoming = [d.at for d in deadlines(facts, now) if d.at > now and not d.met]
+    if reminders:
+        upcoming += [
+            r.at for r in reminder_schedule(facts, now) if r.at > now and r.key not in sent
+        ]
     return min(upcoming) if upcoming else None

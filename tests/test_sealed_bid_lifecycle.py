@@ -132,13 +132,32 @@ async def test_happy_path_to_closed(
 
     audit = (await proc.api.get(f"/v1/procurements/{proc.reference}/history")).json()["entries"]
     assert [a["trigger"] for a in audit] == triggers
-    # Exactly once: one notice per step, one message per bidder.
-    counts = await pool.fetchrow(
-        """SELECT (SELECT count(*) FROM bulletin_notices WHERE reference = $1) AS notices,
-                  (SELECT count(*) FROM outbox WHERE reference = $1) AS messages""",
+    # Exactly once: one notice per step, one award notice per bidder, and the agency's
+    # reminders of the opening on Wed 11 Mar and Fri 13 Mar (3 and 1 business days before)
+    # and on Mon 16 Mar itself.
+    counts = await pool.fetchval(
+        "SELECT count(*) FROM bulletin_notices WHERE reference = $1", proc.reference
+    )
+    assert counts == 2
+    messages = await pool.fetch(
+        """SELECT kind, recipient, content FROM outbox WHERE reference = $1
+           ORDER BY message_id""",
         proc.reference,
     )
-    assert dict(counts) == {"notices": 2, "messages": 3}
+    award_notices = sorted(m["recipient"] for m in messages if m["kind"] == "award_notice")
+    assert award_notices == sorted(amounts)
+    reminders = [
+        (m["content"]["deadline"], m["content"]["offset"], m["recipient"])
+        for m in messages
+        if m["kind"].startswith("reminder:")
+    ]
+    agency = "agency:Department of Transportation"
+    assert reminders == [
+        ("bid_opening", "3_business_days_before", agency),
+        ("bid_opening", "1_business_day_before", agency),
+        ("bid_opening", "due", agency),
+    ]
+    assert len(messages) == 6
 
 
 async def test_publication_refused_until_notice_complete_and_period_respected(proc: Driver) -> None:

@@ -19,6 +19,7 @@ from state_machines.models import (
     RegisterBid,
 )
 from state_machines.procurement import COMMANDS, TRIGGERS, ProcurementMachine, Refused
+from state_machines.routes import ROUTES
 from tests.driver import chicago, notice_body
 
 T0 = datetime(2099, 3, 2, 15, 0, tzinfo=UTC)  # Monday 2 March 2099, 09:00 in Chicago
@@ -39,9 +40,12 @@ def new_machine(**overrides: object) -> ProcurementMachine:
 
 def test_every_trigger_names_its_citation_and_every_guard_too() -> None:
     for trigger in TRIGGERS.values():
-        assert trigger.citation
-        for guard in trigger.guards:
-            assert "ILCS" in guard.citation or "Adm. Code" in guard.citation, guard.code
+        assert "ILCS" in trigger.citation or "Adm. Code" in trigger.citation, trigger.name
+    for method, routes in ROUTES.items():
+        for name, route in routes.items():
+            assert name in TRIGGERS, (method, name)
+            for guard in route.guards:
+                assert "ILCS" in guard.citation or "Adm. Code" in guard.citation, guard.code
 
 
 def test_states_only_move_in_the_codes_order() -> None:

@@ -130,7 +130,8 @@ async def _kill_during_persist(
 async def _counts(pool: asyncpg.Pool, reference: str) -> dict[str, object]:
     row = await pool.fetchrow(
         """SELECT (SELECT count(*) FROM bulletin_notices WHERE reference = $1) AS notices,
-                  (SELECT count(*) FROM outbox WHERE reference = $1) AS messages,
+                  (SELECT count(*) FROM outbox WHERE reference = $1
+                     AND kind = 'award_notice') AS messages,
                   (SELECT count(*) FROM tabulations WHERE reference = $1) AS tabulated,
                   (SELECT array_agg(trigger ORDER BY seq) FROM audit_log WHERE reference = $1)
                      AS audit""",

@@ -24,6 +24,10 @@ class LaunchInput(BaseModel):
     protest_rules: dict[str, Any]
     rules_version: str = RULES_VERSION
     launched_by: str = "system"
+    reciprocal_preferences: dict[str, str] = Field(default_factory=dict)
+    small_purchase_limit: str | None = None
+    small_purchase_limit_citation: str | None = None
+    split_flag: str | None = None
 
 
 class CommandResult(BaseModel):
@@ -67,10 +71,17 @@ class PersistStep(BaseModel):
     launch_digest: str
     created_at: datetime
     updated_at: datetime
+    estimated_value: str | None = None
+    description_key: str | None = None
     snapshot: dict[str, Any]
     audit: list[TransitionRecord] = Field(default_factory=list)
     notices: list[OutgoingNotice] = Field(default_factory=list)
     messages: list[OutgoingMessage] = Field(default_factory=list)
+
+
+def description_key(text: str) -> str:
+    """What two launches must share to count as the same need: their words, lowercased."""
+    return " ".join("".join(c if c.isalnum() else " " for c in text.casefold()).split())
 
 
 def read_model_snapshot(facts: Facts) -> dict[str, Any]:
@@ -84,9 +95,23 @@ def read_model_snapshot(facts: Facts) -> dict[str, Any]:
 
 class TabulateRequest(BaseModel):
     reference: str
+    method: str
     bid_ids: list[str]
     opened_at: datetime
     witnesses: list[str]
+    preferences: dict[str, Any] = Field(default_factory=dict)
+    reciprocal_preferences: dict[str, str] = Field(default_factory=dict)
+
+
+class ScoreRequest(BaseModel):
+    """Score proposals: the committee's points for parts 2 and 3; prices come from storage,
+    each offeror's latest (a best and final offer replaces the first price)."""
+
+    reference: str
+    plan: dict[str, Any]
+    scores: list[dict[str, Any]]
+    proposals: list[RankEntry]  # the proposals opened, one per offeror
+    offers: list[tuple[str, str]]  # (bid_id, vendor) of every offer received, oldest first
 
 
 class TabulateResult(BaseModel):

@@ -21,7 +21,15 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from state_machines import schedule
-    from state_machines.models import Command, Empty, Facts, Model, OpenBids
+    from state_machines.models import (
+        METHOD_NAMES,
+        Command,
+        Empty,
+        Facts,
+        Model,
+        OpenBids,
+        ScoreProposals,
+    )
     from state_machines.procurement import (
         COMMANDS,
         SYSTEM_ACTOR,
@@ -37,8 +45,10 @@ with workflow.unsafe.imports_passed_through():
         OutgoingMessage,
         OutgoingNotice,
         PersistStep,
+        ScoreRequest,
         TabulateRequest,
         TabulateResult,
+        description_key,
         read_model_snapshot,
     )
 
@@ -51,6 +61,7 @@ _PERSIST_RETRY = RetryPolicy(
 )
 _ACTIVITY_TIMEOUT = timedelta(seconds=10)
 REFUSED = "Refused"
+REMINDERS_PATCH = "deadline-reminders"
 
 
 def refusal_error(refusal: Refusal) -> ApplicationError:
@@ -70,6 +81,9 @@ class ProcurementWorkflow:
             protest_rules=launch.protest_rules,
             created_at=workflow.now(),
         )
+        self.facts.small_purchase_limit = launch.small_purchase_limit
+        self.facts.small_purchase_limit_citation = launch.small_purchase_limit_citation
+        self.facts.split_flag = launch.split_flag
         self.machine = ProcurementMachine(self.facts)
         self.lock = asyncio.Lock()
         self.revision = 0
@@ -77,17 +91,25 @@ class ProcurementWorkflow:
         self.persisted_next: tuple[str | None, Any] = (None, None)
         self.ready = False
         self.woken = False
+        self.reminders_on = True
 
     # ---- run -------------------------------------------------------------------------------
     @workflow.run
     async def run(self, launch: LaunchInput) -> str:
+        # Procurements started before deadline reminders existed keep their timers as they
+        # were; every newer one wakes for its reminders too.
+        self.reminders_on = workflow.patched(REMINDERS_PATCH)
         async with self.lock:
-            self.machine.record_launch(launch.launched_by, workflow.now())
+            self.machine.record_launch(
+                launch.launched_by,
+                workflow.now(),
+                f"Launched as a draft: {METHOD_NAMES[launch.spec.method]}.",
+            )
             await self._persist([], force=True)
             self.ready = True
         while self.facts.state not in TERMINAL:
             now = workflow.now()
-            wake_at = schedule.next_wakeup(self.facts, now)
+            wake_at = schedule.next_wakeup(self.facts, now, reminders=self.reminders_on)
             timeout = None
             if wake_at is not None:
                 timeout = max(wake_at - now, timedelta(seconds=1))
@@ -109,7 +131,35 @@ class ProcurementWorkflow:
                 break
             effects = self.machine.fire(due[0], Empty(), SYSTEM_ACTOR, now)
             await self._persist(effects)
-        await self._persist([])
+        await self._persist([], reminders=self._reminders())
+
+    def _reminders(self) -> list[OutgoingMessage]:
+        """Reminders of every duty whose moment has come, each sent once (recorded in the
+        facts before the write that sends it, so a retried write sends it once too)."""
+        if not self.reminders_on:
+            return []
+        send, passed_over = schedule.reminders_due(self.facts, workflow.now())
+        if not send:
+            return []
+        self.facts.reminders_sent.extend(r.key for r in send + passed_over)
+        recipient = f"agency:{self.facts.notice.agency}"
+        return [
+            OutgoingMessage(
+                seq=self.facts.seq,
+                kind=f"reminder:{r.key}",
+                recipient=recipient,
+                content={
+                    "reference": self.facts.reference,
+                    "deadline": r.deadline.name,
+                    "due_at": r.deadline.at.isoformat(),
+                    "due_on": r.deadline.due_on.isoformat(),
+                    "offset": r.offset,
+                    "citation": r.deadline.citation,
+                    "description": r.deadline.description,
+                },
+            )
+            for r in send
+        ]
 
     # ---- commands ----------------------------------------------------------------------------
     @workflow.update
@@ -124,6 +174,8 @@ class ProcurementWorkflow:
                     raise Refused(refusal)
                 if cmd.trigger == "open_bids":
                     payload = await self._tabulate(payload)
+                elif cmd.trigger == "score_proposals":
+                    payload = await self._score(payload)
                 effects = self.machine.fire(cmd.trigger, payload, cmd.actor, workflow.now())
             except Refused as refused:
                 raise refusal_error(refused.refusal) from None
@@ -198,9 +250,29 @@ class ProcurementWorkflow:
             "tabulate_bids",
             TabulateRequest(
                 reference=self.facts.reference,
+                method=self.facts.method,
                 bid_ids=[b.bid_id for b in self.facts.bids],
                 opened_at=workflow.now(),
                 witnesses=payload.witnesses,
+                preferences=self.facts.spec.preferences,
+                reciprocal_preferences=self.launch.reciprocal_preferences,
+            ),
+            result_type=TabulateResult,
+            start_to_close_timeout=_ACTIVITY_TIMEOUT,
+            retry_policy=_PERSIST_RETRY,
+        )
+        return payload.model_copy(update={"ranking": result.ranking})
+
+    async def _score(self, payload: Model) -> ScoreProposals:
+        assert isinstance(payload, ScoreProposals)
+        result = await workflow.execute_activity(
+            "score_proposals",
+            ScoreRequest(
+                reference=self.facts.reference,
+                plan=self.facts.spec.scoring or {},
+                scores=[s.model_dump(mode="json") for s in payload.scores],
+                proposals=self.facts.ranking,
+                offers=[(b.bid_id, b.vendor) for b in self.facts.bids],
             ),
             result_type=TabulateResult,
             start_to_close_timeout=_ACTIVITY_TIMEOUT,
@@ -217,13 +289,28 @@ class ProcurementWorkflow:
             return {"request_id": r.request_id, "due_on": r.due_on.isoformat()}
         return {}
 
-    async def _persist(self, effects: list[Effects], *, force: bool = False) -> None:
+    def _counted_value(self) -> str | None:
+        """The value supervisors and the split check count: 12 months of a monthly price
+        (44 Ill. Adm. Code 1.2020(b)(1))."""
+        spec = self.facts.spec
+        if spec.estimated_value is None:
+            return None
+        months = 12 if spec.pricing == "monthly" else 1
+        return str(spec.estimated_value * months)
+
+    async def _persist(
+        self,
+        effects: list[Effects],
+        *,
+        force: bool = False,
+        reminders: list[OutgoingMessage] | None = None,
+    ) -> None:
         """Write what changed: new audit rows, notices and messages, and the read model."""
         now = workflow.now()
         upcoming = schedule.next_deadline(self.facts, now)
         next_key = (upcoming.name, upcoming.at) if upcoming else (None, None)
         new_history = [h for h in self.facts.history if h.seq > self.persisted_seq]
-        if not force and not new_history and next_key == self.persisted_next:
+        if not (force or new_history or reminders or next_key != self.persisted_next):
             return
         # fire() returns one Effects per history record it appended, in the same order.
         keyed = list(zip(new_history[-len(effects) :] if effects else [], effects, strict=True))
@@ -237,7 +324,7 @@ class ProcurementWorkflow:
             for h, e in keyed
             for m in e.messages
             for r in m["recipients"]
-        ]
+        ] + list(reminders or [])
         self.revision += 1
         step = PersistStep(
             reference=self.facts.reference,
@@ -249,6 +336,8 @@ class ProcurementWorkflow:
             next_deadline_name=next_key[0],
             next_deadline_at=next_key[1],
             launch_digest=self.facts.launch_digest,
+            estimated_value=self._counted_value(),
+            description_key=description_key(self.facts.spec.title),
             created_at=self.facts.created_at,
             updated_at=now,
             snapshot=read_model_snapshot(self.facts),

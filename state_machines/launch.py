@@ -1,0 +1,106 @@
+"""Whether a procurement may be launched under the method it names: pure checks of the spec.
+
+Run by the API before a workflow starts, so a launch the Code does not allow is refused with
+the rule cited and never becomes a procurement.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rules import citations
+from rules.evaluation import PreferenceSettings
+from rules.proposals import ScoringPlan
+from state_machines.context import Refusal
+from state_machines.models import LaunchSpec
+
+# 20-10(j): a reverse auction is not for these.
+NO_REVERSE_AUCTION = {
+    "professional_artistic": "professional and artistic services",
+    "telecommunications": "telecommunications, communication and information services",
+    "construction": "construction projects, including design professional services",
+}
+
+
+def launch_refusal(spec: LaunchSpec, small_purchase_limit: Decimal | None) -> Refusal | None:
+    """The first reason the Code refuses this launch, or None."""
+    if spec.method == "reverse_auction" and spec.category in NO_REVERSE_AUCTION:
+        return Refusal(
+            "method_not_allowed",
+            citations.REVERSE_AUCTION,
+            f"A reverse auction does not apply to {NO_REVERSE_AUCTION[spec.category]} "
+            f"({citations.REVERSE_AUCTION}).",
+            "method",
+        )
+    if spec.method == "competitive_sealed_proposals":
+        if not spec.scoring:
+            return Refusal(
+                "scoring_plan_missing",
+                citations.PROPOSAL_SCORING,
+                "A request for proposals states the points for price and for all other items; "
+                "diversity points are 20% of the latter (field 'scoring') "
+                f"({citations.PROPOSAL_SCORING}).",
+                "scoring",
+            )
+        try:
+            problems = ScoringPlan.from_dict(spec.scoring).problems()
+        except ValueError as exc:
+            problems = [str(exc)]
+        if problems:
+            return Refusal(
+                "scoring_plan_invalid", citations.PROPOSAL_SCORING, "; ".join(problems), "scoring"
+            )
+    if spec.preferences:
+        try:
+            problems = PreferenceSettings.from_dict(spec.preferences).problems()
+        except (ValueError, TypeError) as exc:
+            problems = [str(exc)]
+        if problems:
+            return Refusal(
+                "preferences_invalid",
+                "30 ILCS 500/Art. 45",
+                "; ".join(problems),
+                "preferences",
+            )
+    if spec.method == "small_purchase":
+        return _small_purchase_refusal(spec, small_purchase_limit)
+    if spec.method == "sole_source" and not spec.intended_contractor:
+        return Refusal(
+            "intended_contractor_missing",
+            citations.SOLE_SOURCE_NOTICE,
+            "A sole source procurement names its intended contractor (field "
+            f"'intended_contractor') ({citations.SOLE_SOURCE_NOTICE}).",
+            "intended_contractor",
+        )
+    return None
+
+
+def small_purchase_value(spec: LaunchSpec) -> Decimal | None:
+    """The value counted against the limit (44 Ill. Adm. Code 1.2020(b)): options included in
+    good faith, a month-to-month price over 12 months; unknown for unit-price contracts."""
+    if spec.pricing == "unit_price" or spec.estimated_value is None:
+        return None
+    return spec.estimated_value * 12 if spec.pricing == "monthly" else spec.estimated_value
+
+
+def _small_purchase_refusal(spec: LaunchSpec, limit: Decimal | None) -> Refusal | None:
+    if spec.pricing != "unit_price" and spec.estimated_value is None:
+        return Refusal(
+            "value_missing",
+            citations.SMALL_PURCHASE_VALUE,
+            "A small purchase states its value in good faith, with any options (field "
+            f"'estimated_value') ({citations.SMALL_PURCHASE_VALUE}).",
+            "estimated_value",
+        )
+    value = small_purchase_value(spec)
+    if limit is not None and value is not None and value > limit:
+        counted = " (12 months of the monthly price)" if spec.pricing == "monthly" else ""
+        return Refusal(
+            "over_small_purchase_limit",
+            citations.SMALL_PURCHASE,
+            f"The value {value:,.2f}{counted} exceeds the small purchase limit of {limit:,.2f}; "
+            f"use a competitive method ({citations.SMALL_PURCHASE}; "
+            f"{citations.SMALL_PURCHASE_VALUE}).",
+            "estimated_value",
+        )
+    return None

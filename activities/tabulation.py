@@ -10,6 +10,7 @@ in evaluation. 20-15(d): proposals are opened without disclosing contents to com
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 from temporalio import activity
@@ -38,6 +39,7 @@ class TabulationActivities:
                 request.reference,
                 request.bid_ids,
             )
+            records: list[tuple[Any, ...]]
             if request.method == "competitive_sealed_proposals":
                 # Recorded, ranked by nobody yet: proposals are scored, not opened to compare.
                 ranking = [RankEntry(bid_id=r["bid_id"], vendor=r["vendor"], rank=0) for r in rows]

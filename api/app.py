@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
 from api import errors
-from api.routes import bulletin, calendar, dev, procurements
+from api.routes import bulletin, calendar, dev, procurements, schedule
 from api.services import Services, Unavailable
 
 
@@ -27,6 +27,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(procurements.router)
     app.include_router(calendar.router)
     app.include_router(bulletin.router)
+    app.include_router(schedule.router)
     if services.simulated is not None:
         # The simulated clock exists only on the time-skipping server; elsewhere these
         # routes are absent, not merely refused.

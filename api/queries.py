@@ -97,7 +97,8 @@ async def small_purchases_since(
 async def tabulation(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]]:
     rows = await pool.fetch(
         """
-        SELECT bid_id, vendor, amount, bid_credit, evaluated_amount, rank, opened_at, witnesses
+        SELECT bid_id, vendor, amount, bid_credit, evaluated_amount, rank, opened_at, witnesses,
+               adjustments, scoring
         FROM tabulations WHERE reference = $1 ORDER BY rank, bid_id
         """,
         reference,
@@ -112,6 +113,8 @@ async def tabulation(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]]
             "rank": r["rank"],
             "opened_at": r["opened_at"].isoformat(),
             "witnesses": r["witnesses"],
+            "adjustments": r["adjustments"],
+            "scoring": r["scoring"],
         }
         for r in rows
     ]

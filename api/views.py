@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from state_machines import schedule
+from state_machines.guards import tie_resolution
 from state_machines.models import Facts
 from state_machines.procurement import ProcurementMachine
 
@@ -68,6 +69,32 @@ def procurement_view(
         "executed_at": facts.executed_at.isoformat() if facts.executed_at else None,
         "closed_at": facts.closed_at.isoformat() if facts.closed_at else None,
         "cancellation": facts.cancellation.model_dump(mode="json") if facts.cancellation else None,
+        "review_window_exemption": schedule.window_exemption(facts),
+        "tie": _tie(facts),
+        "small_purchase": {
+            "limit": facts.small_purchase_limit,
+            "citation": facts.small_purchase_limit_citation,
+            "split_flag": facts.split_flag,
+            "split_determination": facts.split_determination,
+        }
+        if facts.method == "small_purchase"
+        else None,
+        "scores": facts.scores or None,
+        "best_and_final": facts.bafo,
+        "award_due_on": facts.award_due_on.isoformat() if facts.award_due_on else None,
+        "award_due_extensions": facts.award_due_extensions or None,
+        "hearing": {"held_at": facts.hearing_held_at.isoformat(), "summary": facts.hearing_summary}
+        if facts.hearing_held_at
+        else None,
+        "emergency": {
+            "term_ends_on": facts.emergency_term_ends_on.isoformat(),
+            "disclosures": facts.disclosures,
+            "extensions": facts.emergency_extensions,
+        }
+        if facts.emergency_term_ends_on
+        else None,
+        "explanation_filed_with": facts.explanation_filed_with,
+        "board_recommendation": facts.recommendation,
         "deadlines": [d.as_dict(now) for d in schedule.deadlines(facts, now)],
         "next_deadline": _next(facts, now),
         "allowed_actions": machine.allowed_actions(now),
@@ -78,6 +105,23 @@ def procurement_view(
     if ui_url:
         view["workflow_url"] = f"{ui_url}/namespaces/default/workflows/{facts.reference}"
     return view
+
+
+def _tie(facts: Facts) -> dict[str, Any] | None:
+    """A tie among the best eligible bids and how the rule resolves it, before the award."""
+    if facts.award is not None or not facts.ranking or facts.state != "evaluation":
+        return None
+    tie = tie_resolution(facts)
+    if tie is None:
+        return None
+    return {
+        "tied": list(tie.tied),
+        "rule": tie.rule,
+        "winner": tie.winner,
+        "citation": tie.citation,
+        "note": tie.note,
+        "draw": tie.draw,
+    }
 
 
 def _next(facts: Facts, now: datetime) -> dict[str, Any] | None:

@@ -7,8 +7,14 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
+from typing import get_args
 
-from procure.settings import get_settings
+from procure.settings import Settings, get_settings
+from state_machines.models import Category, Method
+
+METHOD_CHOICES = set(get_args(Method))
+CATEGORY_CHOICES = set(get_args(Category))
 
 
 def _date(text: str) -> date:
@@ -42,11 +48,72 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("api", help="serve the API (uses DATABASE_URL and TEMPORAL_ADDRESS)")
     sub.add_parser("worker", help="run a Temporal worker (uses DATABASE_URL and TEMPORAL_ADDRESS)")
     sub.add_parser("migrate", help="apply the database schema to DATABASE_URL")
+    plan = sub.add_parser("schedule", help="every statutory date of a planned procurement")
+    plan.add_argument("--method", required=True, choices=sorted(METHOD_CHOICES))
+    plan.add_argument("--publish", type=_date, required=True, help="planned publication date")
+    plan.add_argument("--value", type=Decimal, default=None, help="estimated value, USD")
+    plan.add_argument("--category", default="supplies", choices=sorted(CATEGORY_CHOICES))
+    plan.add_argument("--award", type=_date, default=None, help="expected award date")
+    plan.add_argument("--non-renewable", action="store_true")
+    plan.add_argument("--term-months", type=int, default=None)
+    plan.add_argument("--office", default="CPO-GS")
+    limits = sub.add_parser("limits", help="small purchase limits (30 ILCS 500/20-20)")
+    limits_sub = limits.add_subparsers(dest="limits_command", required=True)
+    limits_sub.add_parser("list", help="every limit with its effective date")
+    add = limits_sub.add_parser("add", help="record a new limit, e.g. a July 1 CPI adjustment")
+    add.add_argument("--effective", type=_date, required=True)
+    add.add_argument("--amount", type=Decimal, required=True)
+    add.add_argument("--citation", required=True)
     deadline = sub.add_parser("deadline", help="count days under 30 ILCS 500/15-45")
     deadline.add_argument("start", type=_date, metavar="START", help="YYYY-MM-DD (excluded)")
     deadline.add_argument("--days", type=_days, required=True, help="days the act allows")
     deadline.add_argument("--explain", action="store_true", help="list the days passed over")
     return parser
+
+
+def _schedule(args: argparse.Namespace, settings: Settings) -> int:
+    from rules.periods import PROTEST_RULES_BY_OFFICE
+    from state_machines.preview import preview
+
+    result = preview(
+        method=args.method,
+        publication_date=args.publish,
+        rules=settings.calendar_rules(),
+        protest_rules=PROTEST_RULES_BY_OFFICE[args.office],
+        value=args.value,
+        category=args.category,
+        renewable=not args.non_renewable,
+        term_months=args.term_months,
+        award_date=args.award,
+    ).as_dict()
+    print(result["method_name"])
+    for d in result["dates"]:
+        print(f"  {d['date']}  {d['name']}  ({d['citation']})")
+    for note in result["notes"]:
+        print(f"  note: {note}")
+    return 0
+
+
+async def _limits(args: argparse.Namespace, dsn: str) -> int:
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        if args.limits_command == "add":
+            await conn.execute(
+                "INSERT INTO small_purchase_limits (effective_from, amount, citation) "
+                "VALUES ($1, $2, $3)",
+                args.effective,
+                args.amount,
+                args.citation,
+            )
+        for row in await conn.fetch(
+            "SELECT effective_from, amount, citation FROM small_purchase_limits ORDER BY 1"
+        ):
+            print(f"{row['effective_from']}  {row['amount']:>14,.2f}  {row['citation']}")
+    finally:
+        await conn.close()
+    return 0
 
 
 def _require(value: str | None, name: str) -> str:
@@ -67,6 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             for day, reason in explained.skipped:
                 print(f"  skipped {day.isoformat()}: {reason}")
         return 0
+    if args.command == "schedule":
+        return _schedule(args, settings)
+    if args.command == "limits":
+        return asyncio.run(_limits(args, _require(settings.database_url, "DATABASE_URL")))
     if args.command == "migrate":
         from db.migrate import upgrade
 

@@ -130,28 +130,40 @@ HEARING_PERIOD = notice_period_kept("hearing_at", "hearing", citations.SOLE_SOUR
 HEARING_AMENDED_PERIOD = amended_period_kept("hearing_at", "hearing", citations.SOLE_SOURCE_NOTICE)
 
 
-@when("opening_passed", citations.BID_OPENING)
-def accepting_offers(ctx: Ctx) -> str | None:
-    """Bids and proposals arrive before the opening (20-10(d), 20-15(d)); revised proposals
-    only during a best-and-final round, before its due time (20-15(f))."""
-    facts = ctx.facts
-    if facts.state == "evaluation":
-        bafo = facts.bafo
-        if bafo is None or bafo.get("closed"):
+def before_opening(citation: str) -> Guard:
+    """Bids and proposals arrive before the opening (20-10(d), 20-15(d))."""
+
+    def test(ctx: Ctx) -> str | None:
+        opening_at = ctx.facts.notice.opening_at
+        if ctx.facts.state == "published" and opening_at is not None and ctx.now >= opening_at:
             return (
-                "After the opening, offers change only in a best-and-final round "
-                f"({citations.BEST_AND_FINAL}; {citations.BID_CORRECTION})."
+                f"Offers are accepted only before the opening at {fmt(opening_at)}; it is now "
+                f"{fmt(ctx.now)} ({citation})."
             )
-        due = datetime.fromisoformat(bafo["due_at"])
-        if ctx.now >= due:
-            return f"Best and final offers were due at {fmt(due)} ({citations.BEST_AND_FINAL})."
         return None
-    opening_at = facts.notice.opening_at
-    if opening_at is not None and ctx.now >= opening_at:
+
+    return Guard("opening_passed", citation, test)
+
+
+BIDS_BEFORE_OPENING = before_opening(citations.BID_OPENING)
+PROPOSALS_BEFORE_OPENING = before_opening(citations.PROPOSAL_OPENING)
+
+
+@when("best_and_final_closed", citations.BEST_AND_FINAL)
+def best_and_final_accepting(ctx: Ctx) -> str | None:
+    """After the opening, offers change only in a best-and-final round, before it is due
+    (20-15(f); for sealed bids, 20-10(f) allows no change at all)."""
+    if ctx.facts.state != "evaluation":
+        return None
+    bafo = ctx.facts.bafo
+    if bafo is None or bafo.get("closed"):
         return (
-            f"Bids are accepted only before the opening at {fmt(opening_at)}; it is now "
-            f"{fmt(ctx.now)} ({citations.BID_OPENING})."
+            "After the opening, offers change only in a best-and-final round "
+            f"({citations.BEST_AND_FINAL})."
         )
+    due = datetime.fromisoformat(bafo["due_at"])
+    if ctx.now >= due:
+        return f"Best and final offers were due at {fmt(due)} ({citations.BEST_AND_FINAL})."
     return None
 
 

@@ -206,7 +206,7 @@ def _sealed(period: Guard, amended_period: Guard, publish_citation: str) -> dict
             publish_citation,
         ),
         "register_bid": Route(
-            ("published",), None, (g.accepting_offers, g.bid_is_new), fx.apply_register_bid
+            ("published",), None, (g.BIDS_BEFORE_OPENING, g.bid_is_new), fx.apply_register_bid
         ),
         "open_bids": Route(
             ("published",),
@@ -269,7 +269,12 @@ SEALED_PROPOSALS = _sealed(g.RFP_PERIOD, g.RFP_AMENDED_PERIOD, citations.PUBLIC_
     "register_bid": Route(
         ("published", "evaluation"),
         None,
-        (g.accepting_offers, g.bid_is_new, g.offeror_in_range),
+        (
+            g.PROPOSALS_BEFORE_OPENING,
+            g.best_and_final_accepting,
+            g.bid_is_new,
+            g.offeror_in_range,
+        ),
         fx.apply_register_bid,
         citations.PROPOSAL_OPENING,
     ),

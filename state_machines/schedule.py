@@ -114,6 +114,13 @@ class Deadline:
     last_day: date | None = None
     # A duty someone must perform by then: reminded before, flagged overdue after.
     duty: bool = False
+    # When a duty that happens *at* a moment (an opening, a hearing) counts as overdue: the
+    # end of its day, not the minute it is set for.
+    grace_until: datetime | None = None
+
+    @property
+    def overdue_at(self) -> datetime:
+        return self.grace_until or self.at
 
     @property
     def due_on(self) -> date:
@@ -124,7 +131,9 @@ class Deadline:
             return "met"
         if now < self.at:
             return "upcoming"
-        return "overdue" if self.duty else "passed"
+        if not self.duty:
+            return "passed"
+        return "overdue" if now >= self.overdue_at else "due"
 
     def as_dict(self, now: datetime) -> dict[str, object]:
         return {
@@ -196,6 +205,7 @@ def deadlines(facts: Facts, now: datetime) -> list[Deadline]:
                 "Offers are due and are opened with witnesses.",
                 met=facts.opened_at is not None,
                 duty=facts.state == "published",
+                grace_until=end_of_day(local_date(notice.opening_at)),
             )
         )
     if (
@@ -215,6 +225,7 @@ def deadlines(facts: Facts, now: datetime) -> list[Deadline]:
                 "The sole source hearing.",
                 met=facts.hearing_held_at is not None,
                 duty=facts.state == "published",
+                grace_until=end_of_day(local_date(notice.hearing_at)),
             )
         )
     bafo = facts.bafo
@@ -408,7 +419,7 @@ def reminder_schedule(facts: Facts, now: datetime) -> list[Reminder]:
             if days == 0:
                 at = min(start_of_day(d.due_on), d.at)
             out.append(Reminder(f"{d.name}@{d.at.isoformat()}:{label}", d, label, at))
-        out.append(Reminder(f"{d.name}@{d.at.isoformat()}:overdue", d, "overdue", d.at))
+        out.append(Reminder(f"{d.name}@{d.at.isoformat()}:overdue", d, "overdue", d.overdue_at))
     out.sort(key=lambda r: (r.at, r.key))
     return out
 

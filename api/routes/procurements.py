@@ -19,17 +19,28 @@ from state_machines.models import (
     REFERENCE_PATTERN,
     AnswerDocuments,
     AwardCommand,
+    BoardRecommendation,
     Cancel,
     DecideProtest,
+    DecideRecommendation,
     DetermineBid,
+    EmergencyDisclosure,
+    ExtendAwardDate,
+    ExtendEmergency,
     FileProtest,
     GrantWaiver,
+    HoldHearing,
     LaunchSpec,
     Model,
     NoticeAmendment,
     OpeningRequest,
+    RecordFiling,
+    RequestBestAndFinal,
     RequestDocuments,
+    ScoreEntry,
+    SplitDetermination,
     State,
+    VendorResponse,
 )
 
 router = APIRouter(prefix="/v1/procurements", tags=["procurements"])
@@ -143,6 +154,25 @@ class BidDocument(Model):
     size: int = Field(ge=0, le=10 * 1024**3)
 
 
+class Claims(Model):
+    """What the bidder claims for the Article 45 preferences and the tie rules."""
+
+    resident: bool = Field(default=False, description="Illinois resident vendor (45-10(b)).")
+    home_state: str | None = Field(
+        default=None, pattern=r"^[A-Z]{2}$", description="Non-resident's state, e.g. 'IN'."
+    )
+    recycled: bool = False
+    environmentally_preferable: bool = False
+    biobased: bool = False
+    illinois_agricultural: bool = False
+    corn_based_plastics: bool = False
+    agricultural_fuel_vehicles: bool = False
+    local_farm_food: bool = False
+    illinois_coal: bool = False
+    state_use_nfp: bool = False
+    veteran_owned: bool = False
+
+
 class BidSubmission(Model):
     vendor: str = Field(min_length=1, max_length=200)
     amount: Decimal = Field(ge=0, max_digits=15, decimal_places=2, description="Bid price, USD.")
@@ -154,6 +184,7 @@ class BidSubmission(Model):
         description="Illinois Works bid credit earned and applied (20-10(d)).",
     )
     documents: list[BidDocument] = Field(default_factory=list, max_length=50)
+    claims: Claims = Field(default_factory=Claims)
 
 
 class AnswerBody(Model):
@@ -187,8 +218,8 @@ async def submit_bid(
     await pool.execute(
         """
         INSERT INTO bids (bid_id, reference, vendor, amount, bid_credit, documents, digest,
-                          status, submitted_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', now())
+                          status, submitted_at, claims)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', now(), $8)
         """,
         bid_id,
         reference,
@@ -197,6 +228,7 @@ async def submit_bid(
         bid.bid_credit,
         [d.model_dump() for d in bid.documents],
         digest,
+        bid.claims.model_dump(),
     )
     try:
         await gateway.send(
@@ -239,6 +271,18 @@ async def open_bids(
 @router.get("/{reference}/tabulation", responses=ERRORS, summary="The opening's tabulation")
 async def tabulation(reference: Reference, svc: Svc) -> Any:
     view = await _view(svc, reference)
+    if view["method"] == "competitive_sealed_proposals" and view["award"] is None:
+        raise ApiError(
+            409,
+            {
+                "error": "refused",
+                "code": "sealed",
+                "citation": "30 ILCS 500/20-15(d)",
+                "reason": "Proposals are opened without disclosing their contents to competing "
+                "offerors; the record of proposals is open for inspection after award.",
+                "field": None,
+            },
+        )
     if view["opening"] is None:
         raise ApiError(
             409,
@@ -347,6 +391,105 @@ async def decide_protest(
 @router.post("/{reference}/cancel", responses=ERRORS, summary="Cancel with a reason")
 async def cancel(reference: Reference, body: Cancel, svc: Svc, actor: Actor = "agency") -> Any:
     return await _command(svc, reference, "cancel", actor, body)
+
+
+class ScoresBody(Model):
+    scores: list[ScoreEntry] = Field(min_length=1, max_length=500)
+
+
+@router.post("/{reference}/scores", responses=ERRORS, summary="Score the proposals")
+async def score(reference: Reference, body: ScoresBody, svc: Svc, actor: Actor = "agency") -> Any:
+    """Points for commitment to diversity (at most 20% of the other items' points) and for all
+    other items; price points come from the sealed prices. Each part is ranked independently
+    (20-15(e), (e-5))."""
+    return await _command(svc, reference, "score_proposals", actor, body)
+
+
+@router.post(
+    "/{reference}/best-and-final", responses=ERRORS, summary="Ask for best and final offers"
+)
+async def best_and_final(
+    reference: Reference, body: RequestBestAndFinal, svc: Svc, actor: Actor = "agency"
+) -> Any:
+    """Open to every offeror in the competitive range, with one due time (20-15(f))."""
+    return await _command(svc, reference, "request_best_and_final", actor, body)
+
+
+@router.post(
+    "/{reference}/award-date-extensions", responses=ERRORS, summary="Extend the award date"
+)
+async def extend_award_date(
+    reference: Reference, body: ExtendAwardDate, svc: Svc, actor: Actor = "agency"
+) -> Any:
+    """Reverse auction: by mutual written consent of the SPO and the lowest bidder (20-10(j))."""
+    return await _command(svc, reference, "extend_award_date", actor, body)
+
+
+@router.post("/{reference}/hearing", responses=ERRORS, summary="Hold the sole source hearing")
+async def hearing(
+    reference: Reference, body: HoldHearing, svc: Svc, actor: Actor = "agency"
+) -> Any:
+    return await _command(svc, reference, "hold_hearing", actor, body)
+
+
+@router.post("/{reference}/split-determination", responses=ERRORS, summary="SPO on a divided need")
+async def split_determination(
+    reference: Reference, body: SplitDetermination, svc: Svc, actor: Actor = "spo"
+) -> Any:
+    return await _command(svc, reference, "determine_split", actor, body)
+
+
+@router.post(
+    "/{reference}/disclosures", responses=ERRORS, summary="Publish the emergency disclosure"
+)
+async def disclosure(
+    reference: Reference, body: EmergencyDisclosure, svc: Svc, actor: Actor = "agency"
+) -> Any:
+    """Due within 5 calendar days after the award, 7 after an extension (15-25(c))."""
+    return await _command(svc, reference, "publish_disclosure", actor, body)
+
+
+@router.post("/{reference}/emergency-extensions", responses=ERRORS, summary="Extend an emergency")
+async def emergency_extension(
+    reference: Reference, body: ExtendEmergency, svc: Svc, actor: Actor = "cpo"
+) -> Any:
+    return await _command(svc, reference, "extend_emergency", actor, body)
+
+
+@router.post("/{reference}/explanation-filings", responses=ERRORS, summary="File the explanation")
+async def explanation_filing(
+    reference: Reference, body: RecordFiling, svc: Svc, actor: Actor = "agency"
+) -> Any:
+    """Filed with the Legislative Audit Commission (LAC), the Commission on Equity and
+    Inclusion (CEI) and the Procurement Policy Board (PPB) within 14 days (20-10(g))."""
+    return await _command(svc, reference, "record_explanation_filing", actor, body)
+
+
+@router.post("/{reference}/board-recommendations", responses=ERRORS, summary="Board recommendation")
+async def board_recommendation(
+    reference: Reference, body: BoardRecommendation, svc: Svc, actor: Actor = "ppb"
+) -> Any:
+    """On a three-fifths vote; the vendor has 15 calendar days to respond; execution is held
+    until the responsible officer decides (5-5(h))."""
+    return await _command(svc, reference, "board_recommendation", actor, body)
+
+
+@router.post(
+    "/{reference}/board-recommendations/response", responses=ERRORS, summary="Vendor's response"
+)
+async def vendor_response(
+    reference: Reference, body: VendorResponse, svc: Svc, actor: Actor = "vendor"
+) -> Any:
+    return await _command(svc, reference, "vendor_response", actor, body)
+
+
+@router.post(
+    "/{reference}/board-recommendations/decision", responses=ERRORS, summary="Officer's decision"
+)
+async def decide_recommendation(
+    reference: Reference, body: DecideRecommendation, svc: Svc, actor: Actor = "cpo"
+) -> Any:
+    return await _command(svc, reference, "decide_recommendation", actor, body)
 
 
 @router.get("/{reference}/history", responses=ERRORS, summary="The audit trail")

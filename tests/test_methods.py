@@ -1,0 +1,634 @@
+"""Every source-selection method through its path, on the time-skipping server.
+
+Dates are worked by hand from the anchor, Monday 2 March 2099, 09:00 in Chicago (CDT from
+8 March). Each refusal asserts its citation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from tests.driver import Driver, chicago
+
+
+def driver(api: httpx.AsyncClient, env: WorkflowEnvironment, prefix: str) -> Driver:
+    return Driver(api, env, f"{prefix}-{uuid.uuid4().hex[:8].upper()}")
+
+
+async def messages(pool: asyncpg.Pool, reference: str, prefix: str = "") -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT kind, recipient, content FROM outbox WHERE reference = $1 AND kind LIKE $2 "
+        "ORDER BY message_id",
+        reference,
+        prefix + "%",
+    )
+    return rows
+
+
+async def notices(d: Driver) -> list[dict[str, Any]]:
+    body = (await d.api.get("/v1/bulletin", params={"reference": d.reference})).json()
+    return list(reversed(body["notices"]))
+
+
+# ---- competitive sealed proposals (20-15) ------------------------------------------------
+
+
+RFP_PLAN = {"price_points": "30", "other_points": "50"}  # diversity points: 20% of 50 = 10
+
+
+async def rfp_through_opening(d: Driver) -> dict[str, str]:
+    launched = await d.launch(method="competitive_sealed_proposals", scoring=RFP_PLAN)
+    assert launched.status_code == 201, launched.text
+    published = await d.ok("publish")
+    assert published["deadlines"][0]["citation"] == "30 ILCS 500/20-15(c)"
+    assert (await notices(d))[0]["kind"] == "request_for_proposals"
+    ids = {}
+    for vendor, price in (("Alpha LLC", "100000.00"), ("Beta Inc", "105000.00")):
+        response = await d.bid(vendor, price)
+        assert response.status_code == 201, response.text
+        ids[vendor] = response.json()["bid_id"]
+    await d.advance_to(chicago(2099, 3, 16, 14))
+    opened = await d.ok("opening", {"witnesses": ["R. Witness"]})
+    assert opened["state"] == "evaluation"
+    return ids
+
+
+async def test_proposals_scored_in_three_parts_where_diversity_decides(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    d = driver(api, env, "RFP")
+    ids = await rfp_through_opening(d)
+    # Contents are not disclosed to competing offerors before award (20-15(d)).
+    sealed = await api.get(f"/v1/procurements/{d.reference}/tabulation")
+    assert sealed.status_code == 409 and sealed.json()["citation"] == "30 ILCS 500/20-15(d)"
+    assert (await d.refused("award", {"bid_id": ids["Beta Inc"], "basis": "x"}))[
+        "code"
+    ] == "not_scored"
+
+    over_cap = [
+        {"bid_id": ids["Alpha LLC"], "diversity": "11", "other": "40"},
+        {"bid_id": ids["Beta Inc"], "diversity": "5", "other": "40"},
+    ]
+    refusal = await d.refused("scores", {"scores": over_cap})
+    assert refusal["citation"] == "30 ILCS 500/20-15(e-5)"
+    assert "diversity" in refusal["reason"] and "20%" in refusal["reason"]
+    missing = await d.refused("scores", {"scores": over_cap[1:]})
+    assert missing["code"] == "scores_incomplete"
+
+    # Alpha: price 30.00 (lowest), diversity 2, other 40 = 72.00.
+    # Beta: price 100000/105000 x 30 = 28.57, diversity 5, other 40 = 73.57: Beta ranks first.
+    scored = await d.ok(
+        "scores",
+        {
+            "scores": [
+                {"bid_id": ids["Alpha LLC"], "diversity": "2", "other": "40"},
+                {"bid_id": ids["Beta Inc"], "diversity": "5", "other": "40"},
+            ]
+        },
+    )
+    ranks = {r["vendor"]: r["rank"] for r in scored["opening"]["ranking"]}
+    assert ranks == {"Beta Inc": 1, "Alpha LLC": 2}
+
+    wrong = await d.refused("award", {"bid_id": ids["Alpha LLC"], "basis": "Cheapest."})
+    assert wrong["code"] == "not_most_advantageous"
+    assert wrong["citation"] == "30 ILCS 500/20-15(g)"
+    no_basis = await d.refused("award", {"bid_id": ids["Beta Inc"]})
+    assert no_basis["field"] == "bid_id" and "basis" in no_basis["reason"]
+    awarded = await d.ok(
+        "award", {"bid_id": ids["Beta Inc"], "basis": "Highest total: 73.57 of 90 points."}
+    )
+    assert awarded["state"] == "review_window"
+    assert awarded["award"]["basis"].startswith("Highest total")
+    rows = (await api.get(f"/v1/procurements/{d.reference}/tabulation")).json()["rows"]
+    assert {r["vendor"]: r["amount"] for r in rows} == {
+        "Alpha LLC": "100000.00",
+        "Beta Inc": "105000.00",
+    }
+
+
+async def test_best_and_final_round_open_to_the_competitive_range(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    d = driver(api, env, "RFP")
+    ids = await rfp_through_opening(d)
+    scores = {
+        "scores": [
+            {"bid_id": ids["Alpha LLC"], "diversity": "2", "other": "40"},
+            {"bid_id": ids["Beta Inc"], "diversity": "5", "other": "40"},
+        ]
+    }
+    await d.ok("scores", scores)
+    due = chicago(2099, 3, 19, 17)
+    requested = await d.ok(
+        "best-and-final",
+        {"competitive_range": [ids["Alpha LLC"], ids["Beta Inc"]], "due_at": due.isoformat()},
+    )
+    assert requested["best_and_final"]["vendors"] == ["Alpha LLC", "Beta Inc"]
+    outsider = await d.bid("Gamma Co", "50000.00")
+    assert outsider.status_code == 409 and outsider.json()["code"] == "not_in_competitive_range"
+    assert (await d.bid("Alpha LLC", "90000.00")).status_code == 201
+    early = await d.refused("scores", scores)
+    assert early["citation"] == "30 ILCS 500/20-15(f)"
+    refused_award = await d.refused("award", {"bid_id": ids["Beta Inc"], "basis": "x"})
+    assert refused_award["code"] == "not_scored"
+
+    await d.advance_to(chicago(2099, 3, 19, 17, 1))
+    late = await d.bid("Beta Inc", "80000.00")
+    assert late.status_code == 409 and late.json()["citation"] == "30 ILCS 500/20-15(f)"
+    # Alpha's best and final price 90,000 is now lowest: 30.00 + 2 + 40 = 72.00;
+    # Beta 90000/105000 x 30 = 25.71 + 5 + 40 = 70.71: Alpha ranks first.
+    rescored = await d.ok("scores", scores)
+    ranks = {r["vendor"]: r["rank"] for r in rescored["opening"]["ranking"]}
+    assert ranks == {"Alpha LLC": 1, "Beta Inc": 2}
+    assert rescored["best_and_final"]["closed"] is True
+    assert (await d.ok("award", {"bid_id": ids["Alpha LLC"], "basis": "72.00 points."}))[
+        "state"
+    ] == "review_window"
+
+
+# ---- reverse auction (20-10(j)) -----------------------------------------------------------
+
+
+async def test_reverse_auction_award_due_in_sixty_days_with_consented_extension(
+    api: httpx.AsyncClient, env: WorkflowEnvironment, pool: asyncpg.Pool
+) -> None:
+    d = driver(api, env, "RA")
+    construction = await d.launch(method="reverse_auction", category="construction")
+    assert construction.status_code == 409
+    assert construction.json()["citation"] == "30 ILCS 500/20-10(j)"
+
+    assert (await d.launch(method="reverse_auction", category="supplies")).status_code == 201
+    await d.ok("publish")
+    bids = {}
+    for vendor, amount in (("Acme Supply", "51000.00"), ("Bolt Industries", "49990.00")):
+        bids[vendor] = (await d.bid(vendor, amount)).json()["bid_id"]
+    await d.advance_to(chicago(2099, 3, 16, 14))
+    concluded = await d.ok("opening", {"witnesses": ["Auction system log"]})
+    # 16 March + 60 calendar days = Friday 15 May 2099.
+    assert concluded["award_due_on"] == "2099-05-15"
+    # The record of prices is public at the end of the auction (20-10(j)).
+    rows = (await api.get(f"/v1/procurements/{d.reference}/tabulation")).json()["rows"]
+    assert rows[0]["vendor"] == "Bolt Industries"
+
+    await d.advance_to(chicago(2099, 5, 16, 9))
+    overdue = await d.get()
+    assert {x["name"]: x["status"] for x in overdue["deadlines"]}["award_due"] == "overdue"
+    refusal = await d.refused("award", {"bid_id": bids["Bolt Industries"]})
+    assert refusal["citation"] == "30 ILCS 500/20-10(j)" and "2099-05-15" in refusal["reason"]
+    reminders = [
+        r["content"]["offset"]
+        for r in await messages(pool, d.reference, "reminder:")
+        if r["content"]["deadline"] == "award_due"
+    ]
+    # 3 business days before Fri 15 May is Tue 12 May; 1 before is Thu 14 May; then due and
+    # overdue: each once.
+    assert reminders == ["3_business_days_before", "1_business_day_before", "due", "overdue"]
+
+    backwards = await d.refused(
+        "award-date-extensions",
+        {"new_due_on": "2099-05-01", "spo_consent": "Pat SPO", "bidder_consent": "Bolt"},
+    )
+    assert backwards["code"] == "extension_not_later"
+    await d.ok(
+        "award-date-extensions",
+        {"new_due_on": "2099-05-29", "spo_consent": "Pat SPO", "bidder_consent": "Bolt"},
+    )
+    awarded = await d.ok("award", {"bid_id": bids["Bolt Industries"]})
+    assert awarded["state"] == "review_window"
+
+
+# ---- small purchase (20-20; 44 Ill. Adm. Code 1.2020) ------------------------------------
+
+
+def small(**extra: Any) -> dict[str, Any]:
+    return {"method": "small_purchase", "opening_at": None, **extra}
+
+
+async def test_small_purchase_limit_twelve_months_and_certifications(
+    api: httpx.AsyncClient, env: WorkflowEnvironment, pool: asyncpg.Pool
+) -> None:
+    over = await driver(api, env, "SP").launch(**small(estimated_value="100000.01"))
+    assert over.status_code == 409 and over.json()["citation"] == "30 ILCS 500/20-20(a)"
+    # 9,000.00 a month counts 108,000.00 over 12 months: over the limit.
+    monthly = await driver(api, env, "SP").launch(
+        **small(estimated_value="9000.00", pricing="monthly")
+    )
+    assert monthly.status_code == 409
+    assert "108,000.00" in monthly.json()["reason"] and "12 months" in monthly.json()["reason"]
+    missing = await driver(api, env, "SP").launch(**small())
+    assert missing.status_code == 409 and missing.json()["field"] == "estimated_value"
+
+    d = driver(api, env, "SP")
+    launched = await d.launch(**small(estimated_value="60000.00", title="Lab microscopes"))
+    assert launched.status_code == 201, launched.text
+    assert launched.json()["small_purchase"]["limit"] == "100000.00"
+    assert launched.json()["allowed_actions"] == ["amend", "award", "cancel"]
+    assert (await d.refused("publish"))["code"] == "not_in_method"
+    refusal = await d.refused("award", {"vendor": "Scope Co", "price": "60000.00"})
+    assert refusal["citation"] == "30 ILCS 500/20-20(d)"
+    await d.ok(
+        "award", {"vendor": "Scope Co", "price": "60000.00", "standard_certifications": True}
+    )
+    assert await env.client.get_workflow_handle(d.reference).result() == "closed"
+    assert await notices(d) == []  # no Bulletin notice for a small purchase
+    closed = await d.get()
+    assert closed["review_window_exemption"].endswith("(30 ILCS 500/5-30(c)).")
+
+    unit = driver(api, env, "SP")
+    assert (
+        await unit.launch(**small(pricing="unit_price", title="Interpreters"))
+    ).status_code == 201
+    awarded = await unit.ok(
+        "award", {"vendor": "Lingua", "price": "85.00", "standard_certifications": True}
+    )
+    award_step = next(h for h in awarded["history"] if h["trigger"] == "award")
+    assert "not to exceed 100,000.00" in award_step["summary"]
+
+
+async def test_limit_is_data_with_an_effective_date(
+    api: httpx.AsyncClient, env: WorkflowEnvironment, pool: asyncpg.Pool
+) -> None:
+    await pool.execute(
+        "INSERT INTO small_purchase_limits (effective_from, amount, citation) VALUES "
+        "('2099-03-01', 104300.00, '30 ILCS 500/20-20(b), CPI adjustment (test)')"
+    )
+    try:
+        d = driver(api, env, "SP")
+        launched = await d.launch(**small(estimated_value="104000.00"))
+        assert launched.status_code == 201, launched.text
+        assert launched.json()["small_purchase"]["limit"] == "104300.00"
+    finally:
+        await pool.execute("DELETE FROM small_purchase_limits WHERE effective_from = '2099-03-01'")
+
+
+async def test_divided_need_is_flagged_for_the_spo(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    agency = f"Agency {uuid.uuid4().hex[:6]}"
+    first = driver(api, env, "SP")
+    assert (
+        await first.launch(**small(estimated_value="60000.00", agency=agency, title="Road salt"))
+    ).status_code == 201
+    second = driver(api, env, "SP")
+    launched = await second.launch(
+        **small(estimated_value="45000.00", agency=agency, title="Road  SALT")
+    )
+    assert launched.status_code == 201
+    flag = launched.json()["small_purchase"]["split_flag"]
+    assert first.reference in flag and "105,000.00" in flag and "20-20(a)" in flag
+    refusal = await second.refused("award", {"vendor": "Salt Co", "price": "45000.00"})
+    assert refusal["code"] == "split_undetermined"
+    await second.ok(
+        "split-determination",
+        {"decision": "not_divided", "reasons": "Different districts, separate storms."},
+        actor="spo",
+    )
+    await second.ok("award", {"vendor": "Salt Co", "price": "45000.00"})
+
+
+async def test_divided_need_refused_when_policy_says_so(
+    api: httpx.AsyncClient, env: WorkflowEnvironment, settings: Any
+) -> None:
+    settings.split_policy = "refuse"
+    agency = f"Agency {uuid.uuid4().hex[:6]}"
+    first = driver(api, env, "SP")
+    assert (
+        await first.launch(**small(estimated_value="70000.00", agency=agency, title="Toner"))
+    ).status_code == 201
+    second = await driver(api, env, "SP").launch(
+        **small(estimated_value="40000.00", agency=agency, title="Toner")
+    )
+    assert second.status_code == 409
+    assert second.json()["code"] == "divided_purchase"
+    assert second.json()["citation"] == "30 ILCS 500/20-20(a)"
+
+
+# ---- sole source (20-25; 15-25(c-15)) -----------------------------------------------------
+
+
+async def test_sole_source_notice_hearing_award(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    d = driver(api, env, "SS")
+    missing = await d.launch(method="sole_source", opening_at=None)
+    assert missing.status_code == 409 and missing.json()["field"] == "intended_contractor"
+    launched = await d.launch(
+        method="sole_source",
+        opening_at=None,
+        intended_contractor="Unique Instruments Ltd",
+        # Thursday 12 March is only 10 days after the notice.
+        hearing_at=chicago(2099, 3, 12, 10).isoformat(),
+    )
+    assert launched.status_code == 201, launched.text
+    refusal = await d.refused("publish")
+    assert refusal["citation"] == "30 ILCS 500/15-25(c-15)" and refusal["field"] == "hearing_at"
+    await d.ok("amend", {"hearing_at": chicago(2099, 3, 16, 10).isoformat()})
+    published = await d.ok("publish")
+    assert (await notices(d))[0]["content"]["intended_contractor"] == "Unique Instruments Ltd"
+    assert {x["name"] for x in published["deadlines"]} >= {"earliest_hearing", "hearing"}
+
+    early = await d.refused("hearing", {"summary": "Early."})
+    assert early["citation"] == "30 ILCS 500/20-25"
+    await d.advance_to(chicago(2099, 3, 16, 10))
+    await d.ok("hearing", {"summary": "No other source was shown."})
+    other = await d.refused("award", {"vendor": "Somebody Else", "price": "250000.00"})
+    assert other["code"] == "not_intended_contractor"
+    awarded = await d.ok("award", {"vendor": "Unique Instruments Ltd", "price": "250000.00"})
+    assert awarded["state"] == "review_window"
+    # Award notice Mon 16 Mar; 16 + 14 = Mon 30 Mar.
+    assert awarded["review_window"]["ends_on"] == "2099-03-30"
+
+
+# ---- emergency (20-30; 15-25(c)) ------------------------------------------------------------
+
+
+async def test_emergency_award_first_then_disclosure_within_five_days(
+    api: httpx.AsyncClient, env: WorkflowEnvironment, pool: asyncpg.Pool
+) -> None:
+    d = driver(api, env, "EM")
+    assert (await d.launch(method="emergency", opening_at=None)).status_code == 201
+    too_long = await d.post(
+        "award", {"vendor": "FloodFix", "price": "80000.00", "reasons": "Flood.", "term_days": 120}
+    )
+    assert too_long.status_code == 422
+    incomplete = await d.refused("award", {"vendor": "FloodFix"})
+    assert incomplete["citation"] == "30 ILCS 500/20-30"
+    assert "price" in incomplete["reason"] and "term_days" in incomplete["reason"]
+    awarded = await d.ok(
+        "award",
+        {
+            "vendor": "FloodFix",
+            "price": "80000.00",
+            "reasons": "Levee breach at the Capitol complex.",
+            "term_days": 30,
+        },
+    )
+    assert awarded["state"] == "awarded"
+    due = {x["name"]: x for x in awarded["deadlines"]}
+    # Award Mon 2 Mar; 2 + 5 = Sat 7 Mar, then Sun 8: due Mon 9 Mar (15-45).
+    assert due["emergency_disclosure_due:1"]["due_on"] == "2099-03-09"
+    assert due["emergency_term_ends"]["due_on"] == "2099-03-31"
+    assert awarded["review_window"] is None or awarded["review_window_exemption"]
+
+    await d.advance_to(chicago(2099, 3, 10, 9))
+    late = await d.get()
+    assert {x["name"]: x["status"] for x in late["deadlines"]}["emergency_disclosure_due:1"] == (
+        "overdue"
+    )
+    sent = [
+        r["content"]["offset"]
+        for r in await messages(pool, d.reference, "reminder:")
+        if r["content"]["deadline"] == "emergency_disclosure_due:1"
+    ]
+    # 3 business days before Mon 9 Mar is Wed 4 Mar; 1 before is Fri 6 Mar; due; overdue.
+    assert sent == ["3_business_days_before", "1_business_day_before", "due", "overdue"]
+
+    disclosed = await d.ok(
+        "disclosures",
+        {"description": "Levee repair", "total_cost": "80000.00", "cost_is_estimate": True},
+    )
+    assert "after it was due on 2099-03-09" in disclosed["history"][-1]["summary"]
+    assert (await notices(d))[-1]["kind"] == "emergency_disclosure"
+    extended = await d.ok(
+        "emergency-extensions",
+        {"additional_days": 10, "justification": "Second breach.", "approved_by": "CPO-GS"},
+        actor="cpo",
+    )
+    assert extended["emergency"]["term_ends_on"] == "2099-04-10"
+    # Extension executed Tue 10 Mar; 10 + 7 = Tue 17 Mar.
+    assert extended["emergency"]["disclosures"][-1]["due_on"] == "2099-03-17"
+    await d.ok("disclosures", {"description": "Extension", "total_cost": "20000.00"})
+    await d.advance_to(chicago(2099, 4, 11, 9))
+    assert await env.client.get_workflow_handle(d.reference).result() == "closed"
+
+
+# ---- 5-30(c) exemption, 5-5(h) recommendation, 20-10(g) filing ----------------------------
+
+
+async def test_small_professional_services_skip_the_review_window(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    d = driver(api, env, "PA")
+    assert (
+        await d.launch(
+            category="professional_artistic",
+            renewable=False,
+            term_months=12,
+            estimated_value="19999.00",
+        )
+    ).status_code == 201
+    await d.ok("publish")
+    bid_id = (await d.bid("Muralist", "19500.00")).json()["bid_id"]
+    await d.advance_to(chicago(2099, 3, 16, 14))
+    await d.ok("opening", {"witnesses": ["W"]})
+    awarded = await d.ok("award", {"bid_id": bid_id})
+    assert "5-30(c)" in awarded["review_window_exemption"]
+    assert (await d.ok("execute"))["state"] == "awarded"
+
+
+async def test_board_recommendation_holds_execution_until_decided(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    d = driver(api, env, "BR")
+    bids = await d.through_opening()
+    await d.advance_to(chicago(2099, 3, 17, 10))
+    await d.ok("award", {"bid_id": bids["Bolt Industries"]})
+    weak = await d.refused(
+        "board-recommendations",
+        {"action": "reject_bid", "votes_for": 2, "members_serving": 5, "grounds": "Conflict."},
+        actor="ppb",
+    )
+    assert weak["citation"] == "30 ILCS 500/5-5(h)"
+    made = await d.ok(
+        "board-recommendations",
+        {"action": "reject_bid", "votes_for": 3, "members_serving": 5, "grounds": "Conflict."},
+        actor="ppb",
+    )
+    # Tue 17 Mar + 15 = Wed 1 Apr.
+    assert made["board_recommendation"]["response_due_on"] == "2099-04-01"
+    await d.advance_to(chicago(2099, 4, 1, 9))
+    held = await d.refused("execute")
+    assert held["code"] == "recommendation_open"
+    early = await d.refused(
+        "board-recommendations/decision", {"decision": "decline", "reasons": "x"}, actor="cpo"
+    )
+    assert early["code"] == "decision_too_early"
+    await d.ok("board-recommendations/response", {"summary": "No conflict: see affidavit."})
+    await d.ok(
+        "board-recommendations/decision",
+        {"decision": "decline", "reasons": "Affidavit answers it."},
+        actor="cpo",
+    )
+    assert (await d.ok("execute"))["state"] == "awarded"
+
+
+async def test_written_explanation_filed_before_closing(
+    api: httpx.AsyncClient, env: WorkflowEnvironment, pool: asyncpg.Pool
+) -> None:
+    d = driver(api, env, "WE")
+    bids = await d.through_opening()
+    await d.advance_to(chicago(2099, 3, 17, 10))
+    explanation = {
+        "agency_needs": "48-hour delivery.",
+        "fair_and_reasonable": "Within 7% of the lowest.",
+        "responsive_bidders": ["Acme Supply", "Bolt Industries", "Cobalt Corp"],
+        "selected_bidder": "Acme Supply",
+        "total_contract_price": "98000.00",
+        "reasons": "Only Acme guarantees 48-hour delivery.",
+    }
+    awarded = await d.ok("award", {"bid_id": bids["Acme Supply"], "explanation": explanation})
+    # Decision Tue 17 Mar + 14 = Tue 31 Mar (20-10(g)).
+    due = {x["name"]: x for x in awarded["deadlines"]}["written_explanation_filing"]
+    assert due["due_on"] == "2099-03-31"
+    await d.ok("explanation-filings", {"bodies": ["LAC", "PPB"]})
+    await d.advance_to(chicago(2099, 4, 1, 9))
+    await d.ok("execute")
+    waiting = await d.get()
+    assert waiting["state"] == "awarded"  # the CEI filing is still missing
+    assert {x["name"]: x["status"] for x in waiting["deadlines"]}[
+        "written_explanation_filing"
+    ] == "overdue"
+    offsets = [
+        r["content"]["offset"]
+        for r in await messages(pool, d.reference, "reminder:")
+        if r["content"]["deadline"] == "written_explanation_filing"
+    ]
+    assert offsets == ["3_business_days_before", "1_business_day_before", "due", "overdue"]
+    await d.ok("explanation-filings", {"bodies": ["CEI"]})
+    assert await env.client.get_workflow_handle(d.reference).result() == "closed"
+
+
+# ---- evaluation through the opening: preferences and ties ---------------------------------
+
+
+async def test_reciprocal_preference_changes_the_winner(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    d = driver(api, env, "PREF")
+    prefs = {"enabled": ["resident_reciprocity"]}
+    assert (await d.launch(preferences=prefs)).status_code == 201
+    await d.ok("publish")
+    resident = await d.post(
+        "bids",
+        {"vendor": "Prairie Supply", "amount": "102000.00", "claims": {"resident": True}},
+    )
+    wyoming = await d.post(
+        "bids",
+        {"vendor": "Cheyenne Co", "amount": "100000.00", "claims": {"home_state": "WY"}},
+    )
+    assert resident.status_code == wyoming.status_code == 201
+    await d.advance_to(chicago(2099, 3, 16, 14))
+    opened = await d.ok("opening", {"witnesses": ["W"]})
+    # Wyoming gives its residents 5% (data table): 100,000.00 evaluates at 105,000.00, above
+    # the Illinois resident's 102,000.00 (30 ILCS 500/45-10(a)).
+    ranks = {r["vendor"]: r["rank"] for r in opened["opening"]["ranking"]}
+    assert ranks == {"Prairie Supply": 1, "Cheyenne Co": 2}
+    rows = (await api.get(f"/v1/procurements/{d.reference}/tabulation")).json()["rows"]
+    cheyenne = next(r for r in rows if r["vendor"] == "Cheyenne Co")
+    assert cheyenne["evaluated_amount"] == "105000.00"
+    applied = [a for a in cheyenne["adjustments"] if a["applied"]]
+    assert applied[0]["citation"].startswith("30 ILCS 500/45-10")
+
+
+async def test_tie_broken_by_residency(api: httpx.AsyncClient, env: WorkflowEnvironment) -> None:
+    d = driver(api, env, "TIE")
+    assert (await d.launch()).status_code == 201
+    await d.ok("publish")
+    ids = {}
+    for vendor, claims in (
+        ("Out Of State Co", {"home_state": "IN"}),
+        ("Illini Co", {"resident": True}),
+    ):
+        response = await d.post("bids", {"vendor": vendor, "amount": "50000.00", "claims": claims})
+        ids[vendor] = response.json()["bid_id"]
+    await d.advance_to(chicago(2099, 3, 16, 14))
+    await d.ok("opening", {"witnesses": ["W"]})
+    refusal = await d.refused("award", {"bid_id": ids["Out Of State Co"]})
+    assert refusal["citation"] == "44 Ill. Adm. Code 1.2037"
+    awarded = await d.ok("award", {"bid_id": ids["Illini Co"]})
+    assert awarded["award"]["tie"]["rule"] == "resident"
+
+
+async def test_tie_by_lot_is_reproducible_and_spo_may_decide_otherwise(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    d = driver(api, env, "LOT")
+    assert (await d.launch()).status_code == 201
+    await d.ok("publish")
+    ids = {}
+    for vendor in ("North Co", "South Co", "East Co"):
+        response = await d.post(
+            "bids", {"vendor": vendor, "amount": "75000.00", "claims": {"home_state": "IN"}}
+        )
+        ids[response.json()["bid_id"]] = vendor
+    await d.advance_to(chicago(2099, 3, 16, 14))
+    opened = await d.ok("opening", {"witnesses": ["W"]})
+    tie = opened["tie"]
+    assert tie["rule"] == "lot" and sorted(tie["tied"]) == sorted(ids)
+    assert tie["citation"] == "44 Ill. Adm. Code 1.2037(b)(2)" or "1.2037" in tie["citation"]
+    # Drawn from a seed the opening fixed: asking again gives the same draw.
+    assert (await d.get())["tie"] == tie
+    losers = [b for b in ids if b != tie["winner"]]
+    for loser in losers:
+        refusal = await d.refused("award", {"bid_id": loser})
+        assert refusal["code"] == "tie_decided_by_rule"
+        assert ids[tie["winner"]] in refusal["reason"]
+    decided = await d.ok(
+        "award",
+        {
+            "bid_id": losers[0],
+            "tie_decision": {"kind": "best_interest", "reasons": "Faster delivery record."},
+        },
+    )
+    tie = decided["award"]["tie"]
+    assert tie["rule"] == "lot" and tie["winner"] not in losers
+    assert tie["draw"]["seed"].startswith(d.reference)
+    assert tie["spo_decision"]["kind"] == "best_interest"
+
+
+# ---- the schedule preview -------------------------------------------------------------
+
+
+async def test_schedule_preview(api: httpx.AsyncClient) -> None:
+    response = await api.post(
+        "/v1/schedule",
+        json={"method": "competitive_sealed_bidding", "publication_date": "2026-12-11"},
+    )
+    assert response.status_code == 200
+    dates = {x["name"]: x["date"] for x in response.json()["dates"]}
+    # 11 Dec + 14 = Fri 25 Dec (Christmas), Sat, Sun: Mon 28 Dec; award then, + 14 = Mon 11 Jan.
+    assert dates["earliest_opening"] == "2026-12-28"
+    assert dates["review_window_ends"] == "2027-01-11"
+    assert dates["award_protest_closes"] == "2027-01-11"
+    assert dates["written_explanation_filing_if_not_lowest"] == "2027-01-11"
+    emergency = await api.post(
+        "/v1/schedule", json={"method": "emergency", "publication_date": "2099-03-02"}
+    )
+    assert {x["name"]: x["date"] for x in emergency.json()["dates"]}[
+        "emergency_disclosure_due"
+    ] == "2099-03-09"
+    auction = await api.post(
+        "/v1/schedule", json={"method": "reverse_auction", "publication_date": "2099-03-02"}
+    )
+    assert {x["name"]: x["date"] for x in auction.json()["dates"]}[
+        "award_due_after_auction"
+    ] == "2099-05-15"
+    bad = await api.post("/v1/schedule", json={"method": "barter", "publication_date": "x"})
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["errors"]} == {"body.method", "body.publication_date"}
+
+
+def test_schedule_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    from procure.cli import main
+
+    assert main(["schedule", "--method", "sole_source", "--publish", "2099-03-02"]) == 0
+    out = capsys.readouterr().out
+    assert "2099-03-16  earliest_hearing  (30 ILCS 500/15-25(c-15))" in out
+    assert date(2099, 3, 16).isoformat() in out

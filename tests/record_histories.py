@@ -1,8 +1,8 @@
 """Record workflow histories for the replay test: ``python -m tests.record_histories``.
 
 Runs a few procurements through the API on a time-skipping server and writes each history
-to ``tests/histories/NAME.json``. Re-record only when a history's shape must change on
-purpose; otherwise old histories are exactly what guards running procurements.
+to ``tests/histories/NAME.json``. Histories already recorded are kept as they are: they are
+exactly what guards procurements that started under older code.
 """
 
 from __future__ import annotations
@@ -90,11 +90,77 @@ async def cancelled_after_publication(d: Driver) -> None:
     await d.env.client.get_workflow_handle(d.reference).result()
 
 
+async def proposals_with_best_and_final(d: Driver) -> None:
+    plan = {"price_points": "30", "other_points": "50"}
+    assert (await d.launch(method="competitive_sealed_proposals", scoring=plan)).status_code == 201
+    await d.ok("publish")
+    ids = {}
+    for vendor, price in (("Alpha LLC", "100000.00"), ("Beta Inc", "105000.00")):
+        ids[vendor] = (await d.bid(vendor, price)).json()["bid_id"]
+    await d.advance_to(chicago(2099, 3, 16, 14))
+    await d.ok("opening", {"witnesses": ["W"]})
+    scores = {
+        "scores": [
+            {"bid_id": ids["Alpha LLC"], "diversity": "2", "other": "40"},
+            {"bid_id": ids["Beta Inc"], "diversity": "5", "other": "40"},
+        ]
+    }
+    await d.ok("scores", scores)
+    await d.ok(
+        "best-and-final",
+        {"competitive_range": list(ids.values()), "due_at": chicago(2099, 3, 19, 17).isoformat()},
+    )
+    await d.bid("Alpha LLC", "90000.00")
+    await d.advance_to(chicago(2099, 3, 20, 9))
+    await d.ok("scores", scores)
+    await d.ok("award", {"bid_id": ids["Alpha LLC"], "basis": "Most points."})
+    await d.advance_to(chicago(2099, 4, 4, 9))
+    await d.ok("execute")
+    await d.advance_to(chicago(2099, 4, 5, 9))
+    await d.env.client.get_workflow_handle(d.reference).result()
+
+
+async def emergency_with_extension(d: Driver) -> None:
+    assert (await d.launch(method="emergency", opening_at=None)).status_code == 201
+    await d.ok(
+        "award", {"vendor": "FloodFix", "price": "80000.00", "reasons": "Flood.", "term_days": 30}
+    )
+    await d.advance_to(chicago(2099, 3, 10, 9))
+    await d.ok("disclosures", {"description": "Levee", "total_cost": "80000.00"})
+    await d.ok(
+        "emergency-extensions",
+        {"additional_days": 10, "justification": "More.", "approved_by": "CPO"},
+    )
+    await d.ok("disclosures", {"description": "Extension", "total_cost": "20000.00"})
+    await d.advance_to(chicago(2099, 4, 11, 9))
+    await d.env.client.get_workflow_handle(d.reference).result()
+
+
+async def tie_by_lot_with_spo_decision(d: Driver) -> None:
+    assert (await d.launch()).status_code == 201
+    await d.ok("publish")
+    for vendor in ("North Co", "South Co"):
+        await d.post("bids", {"vendor": vendor, "amount": "75000.00"})
+    await d.advance_to(chicago(2099, 3, 16, 14))
+    opened = await d.ok("opening", {"witnesses": ["W"]})
+    loser = next(b for b in opened["tie"]["tied"] if b != opened["tie"]["winner"])
+    await d.ok(
+        "award",
+        {"bid_id": loser, "tie_decision": {"kind": "best_interest", "reasons": "Delivery record."}},
+    )
+    await d.advance_to(chicago(2099, 4, 1, 9))
+    await d.ok("execute")
+    await d.env.client.get_workflow_handle(d.reference).result()
+
+
 SCENARIOS: dict[str, Callable[[Driver], Awaitable[None]]] = {
     "sealed_bid_closed": closed_happy_path,
     "protest_upheld_then_waivers": protest_and_waivers,
     "manual_notice_tolled": manual_notice_tolled,
     "cancelled_after_publication": cancelled_after_publication,
+    "proposals_with_best_and_final": proposals_with_best_and_final,
+    "emergency_with_extension": emergency_with_extension,
+    "tie_by_lot_with_spo_decision": tie_by_lot_with_spo_decision,
 }
 
 
@@ -106,6 +172,11 @@ async def main() -> None:
         pool = await create_pool(url)
         OUT.mkdir(exist_ok=True)
         for name, scenario in SCENARIOS.items():
+            if (OUT / f"{name}.json").exists():
+                # A recorded history is a fixture of the past: never overwritten, so it keeps
+                # guarding the procurements that ran under the code that recorded it.
+                print(f"kept {name}")
+                continue
             env = await WorkflowEnvironment.start_time_skipping(
                 data_converter=DATA_CONVERTER,
                 test_server_existing_path=binaries.temporal_test_server(),

@@ -9,7 +9,11 @@ from __future__ import annotations
 import asyncpg
 from temporalio import activity
 
+from db import audit
 from workflows.payloads import PersistStep
+
+# The actor of steps the workflow takes by itself (state_machines.procurement.SYSTEM_ACTOR).
+SYSTEM_ACTOR = "system"
 
 
 class PersistActivities:
@@ -49,28 +53,24 @@ class PersistActivities:
                 step.estimated_value,
                 step.description_key,
             )
-            if step.audit:
-                await conn.executemany(
-                    """
-                    INSERT INTO audit_log (reference, seq, at, actor, trigger, from_state,
-                        to_state, citation, summary)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                    ON CONFLICT (reference, seq) DO NOTHING
-                    """,
-                    [
-                        (
-                            step.reference,
-                            a.seq,
-                            a.at,
-                            a.actor,
-                            a.trigger,
-                            a.from_state,
-                            a.to_state,
-                            a.citation,
-                            a.summary,
-                        )
-                        for a in step.audit
-                    ],
+            for a in step.audit:
+                automatic = a.actor == SYSTEM_ACTOR
+                await audit.append(
+                    conn,
+                    audit.AuditEntry(
+                        reference=step.reference,
+                        at=a.at,
+                        actor=a.actor,
+                        role=a.role or ("system" if automatic else "unrecorded"),
+                        command=a.trigger,
+                        outcome="automatic" if automatic else "accepted",
+                        from_state=a.from_state,
+                        to_state=a.to_state,
+                        citation=a.citation,
+                        summary=a.summary,
+                        step_seq=a.seq,
+                        request_id=a.request_id,
+                    ),
                 )
             for notice in step.notices:
                 content = dict(notice.content)

@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
+from db.sealing import Sealer, amount_of, bid_digest
 from rules.evaluation import (
     BidderClaims,
     BidInput,
@@ -27,14 +28,41 @@ from workflows.payloads import ScoreRequest, TabulateRequest, TabulateResult
 
 
 class TabulationActivities:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, sealer: Sealer) -> None:
         self.pool = pool
+        self.sealer = sealer
+
+    async def _unseal(self, conn: asyncpg.Connection, reference: str, bid_ids: list[str]) -> None:
+        """Open the sealed bids named: decrypt, check each digest against its receipt, and
+        write the clear contents (the row is then immutable, see migration 0003)."""
+        rows = await conn.fetch(
+            """SELECT bid_id, vendor, digest, sealed FROM bids
+               WHERE reference = $1 AND bid_id = ANY($2::text[]) AND sealed IS NOT NULL
+                 AND status <> 'opened'""",
+            reference,
+            bid_ids,
+        )
+        for r in rows:
+            contents = self.sealer.open(r["sealed"])
+            matches = bid_digest(reference, r["vendor"], contents) == r["digest"]
+            await conn.execute(
+                """UPDATE bids SET amount = $2, bid_credit = $3, claims = $4, documents = $5,
+                       status = 'opened', refusal = $6
+                   WHERE bid_id = $1""",
+                r["bid_id"],
+                amount_of(contents, "amount"),
+                amount_of(contents, "bid_credit"),
+                contents.get("claims") or {},
+                contents.get("documents") or [],
+                None if matches else {"digest_mismatch": True},
+            )
 
     @activity.defn(name="tabulate_bids")
     async def tabulate_bids(self, request: TabulateRequest) -> TabulateResult:
         async with self.pool.acquire() as conn, conn.transaction():
+            await self._unseal(conn, request.reference, request.bid_ids)
             rows = await conn.fetch(
-                """SELECT bid_id, vendor, amount, bid_credit, claims FROM bids
+                """SELECT bid_id, vendor, amount, bid_credit, claims, refusal FROM bids
                    WHERE reference = $1 AND bid_id = ANY($2::text[]) ORDER BY bid_id""",
                 request.reference,
                 request.bid_ids,
@@ -107,10 +135,12 @@ class TabulationActivities:
                     for rec in records
                 ],
             )
+            mismatched = [r["bid_id"] for r in rows if (r["refusal"] or {}).get("digest_mismatch")]
             await conn.execute(
-                "UPDATE bids SET status = 'opened' WHERE reference = $1 AND bid_id = ANY($2)",
+                """UPDATE tabulations SET digest_matches = NOT (bid_id = ANY($2::text[]))
+                   WHERE reference = $1""",
                 request.reference,
-                request.bid_ids,
+                mismatched,
             )
         return TabulateResult(ranking=ranking)
 
@@ -120,6 +150,7 @@ class TabulationActivities:
         for bid_id, vendor in request.offers:
             latest[vendor] = bid_id  # a best and final offer replaces the earlier price
         async with self.pool.acquire() as conn, conn.transaction():
+            await self._unseal(conn, request.reference, list(latest.values()))
             prices = {
                 r["bid_id"]: r["amount"]
                 for r in await conn.fetch(

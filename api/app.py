@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,7 +10,7 @@ from fastapi.responses import JSONResponse
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
 from api import errors
-from api.routes import bulletin, calendar, dev, procurements, schedule
+from api.routes import actions, bids, bulletin, calendar, dev, procurements, schedule
 from api.services import Services, Unavailable
 
 
@@ -24,7 +25,19 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     errors.install(app)
+
+    @app.middleware("http")
+    async def request_ids(request: Request, call_next: Any) -> Any:
+        # Every request carries an id into the audit trail and back to the caller.
+        incoming = request.headers.get("X-Request-ID", "")
+        request.state.request_id = incoming[:200] if incoming.strip() else uuid.uuid4().hex
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
+
     app.include_router(procurements.router)
+    app.include_router(bids.router)
+    app.include_router(actions.router)
     app.include_router(calendar.router)
     app.include_router(bulletin.router)
     app.include_router(schedule.router)

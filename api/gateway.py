@@ -24,9 +24,9 @@ from rules.calendar import local_date
 from rules.evaluation import load_reciprocal_preferences
 from rules.periods import PROTEST_RULES_BY_OFFICE
 from state_machines.launch import launch_refusal, small_purchase_value
-from state_machines.models import Command, LaunchSpec
+from state_machines.models import Command, LaunchSpec, Principal
 from workflows.payloads import CommandResult, LaunchInput, description_key
-from workflows.procurement import REFUSED, ProcurementWorkflow
+from workflows.procurement import FORBIDDEN, REFUSED, ProcurementWorkflow
 
 
 def launch_digest(spec: LaunchSpec) -> str:
@@ -39,6 +39,8 @@ def _translate(exc: BaseException, reference: str) -> ApiError | Unavailable | N
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.type == REFUSED and cause.details:
             return refused(dict(cause.details[0]))
+        if isinstance(cause, ApplicationError) and cause.type == FORBIDDEN and cause.details:
+            return ApiError(403, {"error": "forbidden", "reason": cause.details[0]["reason"]})
         return ApiError(
             409, {"error": "refused", "code": "failed", "citation": "", "reason": str(cause)}
         )
@@ -53,14 +55,26 @@ def _translate(exc: BaseException, reference: str) -> ApiError | Unavailable | N
 
 
 async def send(
-    services: Services, reference: str, trigger: str, actor: str, payload: dict[str, Any]
+    services: Services,
+    reference: str,
+    trigger: str,
+    principal: Principal,
+    payload: dict[str, Any],
+    *,
+    request_id: str | None = None,
+    update_id: str | None = None,
 ) -> CommandResult:
     client = await services.temporal()
     handle = client.get_workflow_handle(reference)
+    command = Command(
+        trigger=trigger,
+        actor=principal.name,
+        payload=payload,
+        principal=principal,
+        request_id=request_id,
+    )
     try:
-        return await handle.execute_update(
-            ProcurementWorkflow.command, Command(trigger=trigger, actor=actor, payload=payload)
-        )
+        return await handle.execute_update(ProcurementWorkflow.command, command, id=update_id)
     except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
         translated = _translate(exc, reference)
         if translated is not None:
@@ -78,7 +92,9 @@ async def send(
         ) from exc
 
 
-async def launch(services: Services, spec: LaunchSpec, actor: str) -> tuple[bool, CommandResult]:
+async def launch(
+    services: Services, spec: LaunchSpec, principal: Principal
+) -> tuple[bool, CommandResult]:
     """Start the procurement's workflow, or confirm an identical earlier launch.
 
     Returns (created, result). The workflow id is the reference, so two launches of the same
@@ -102,7 +118,7 @@ async def launch(services: Services, spec: LaunchSpec, actor: str) -> tuple[bool
         digest=digest,
         calendar=services.settings.calendar_rules().to_dict(),
         protest_rules=PROTEST_RULES_BY_OFFICE[spec.chief_procurement_office].to_dict(),
-        launched_by=actor,
+        launched_by=principal.name,
         reciprocal_preferences={
             state: str(pct) for state, pct in load_reciprocal_preferences().items()
         },

@@ -142,18 +142,50 @@ async def bulletin(pool: asyncpg.Pool, reference: str | None, limit: int) -> lis
     ]
 
 
-async def audit(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]]:
-    rows = await pool.fetch("SELECT * FROM audit_log WHERE reference = $1 ORDER BY seq", reference)
+async def history(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]]:
+    """The steps taken (accepted commands and automatic steps), in order."""
+    rows = await pool.fetch(
+        """SELECT * FROM audit_trail WHERE reference = $1 AND outcome <> 'refused'
+           ORDER BY position""",
+        reference,
+    )
     return [
         {
-            "seq": r["seq"],
+            "seq": r["step_seq"],
             "at": r["at"].isoformat(),
             "actor": r["actor"],
-            "trigger": r["trigger"],
+            "role": r["role"],
+            "trigger": r["command"],
             "from_state": r["from_state"],
             "to_state": r["to_state"],
             "citation": r["citation"],
             "summary": r["summary"],
+        }
+        for r in rows
+    ]
+
+
+async def audit_trail(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]]:
+    """Every entry, accepted or refused, with its place in the chain."""
+    rows = await pool.fetch(
+        "SELECT * FROM audit_trail WHERE reference = $1 ORDER BY position", reference
+    )
+    return [
+        {
+            "position": r["position"],
+            "step_seq": r["step_seq"],
+            "request_id": r["request_id"],
+            "at": r["at"].isoformat(),
+            "actor": r["actor"],
+            "role": r["role"],
+            "command": r["command"],
+            "outcome": r["outcome"],
+            "from_state": r["from_state"],
+            "to_state": r["to_state"],
+            "citation": r["citation"],
+            "summary": r["summary"],
+            "prev_hash": r["prev_hash"],
+            "hash": r["hash"],
         }
         for r in rows
     ]

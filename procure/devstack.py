@@ -25,8 +25,10 @@ from api.app import create_app
 from api.services import Services
 from db.migrate import upgrade
 from db.pool import create_pool
+from db.sealing import Sealer, dev_key
 from procure import binaries
 from procure.clock import Clock, SimulatedClock, SystemClock
+from procure.dispatcher import Dispatcher
 from procure.settings import Settings
 from procure.worker import DATA_CONVERTER, connect, create_worker
 
@@ -111,6 +113,8 @@ async def run_dev(settings: Settings, *, simulated: bool) -> None:
                 "the Temporal UI",
                 "PROCURE_TEMPORAL_UI_PORT",
             )
+    if not settings.bid_key:
+        settings.bid_key = dev_key(settings.data_dir)
     database_url = settings.database_url or start_postgres(settings.data_dir)
     await asyncio.to_thread(upgrade, database_url)
     pool = await create_pool(database_url)
@@ -128,7 +132,7 @@ async def run_dev(settings: Settings, *, simulated: bool) -> None:
         server = uvicorn.Server(
             uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="info")
         )
-        worker = create_worker(t.client, pool, settings.task_queue)
+        worker = create_worker(t.client, pool, settings.task_queue, sealer=Sealer(settings.bid_key))
         mode = "simulated clock (time-skipping server)" if simulated else "real clock"
         print(
             f"procureflow is up ({mode}):\n"
@@ -141,6 +145,12 @@ async def run_dev(settings: Settings, *, simulated: bool) -> None:
             + f"  Temporal     {t.address}\n  PostgreSQL   {database_url}",
             flush=True,
         )
-        async with worker:
-            await server.serve()
+        stop = asyncio.Event()
+        dispatching = asyncio.create_task(Dispatcher(pool, settings, clock=clock).run_forever(stop))
+        try:
+            async with worker:
+                await server.serve()
+        finally:
+            stop.set()
+            await dispatching
     await pool.close()

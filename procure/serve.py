@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 
 import uvicorn
@@ -9,6 +10,8 @@ import uvicorn
 from api.app import create_app
 from api.services import Services
 from db.pool import create_pool
+from db.sealing import Sealer
+from procure.dispatcher import Dispatcher
 from procure.settings import Settings
 from procure.worker import connect, create_worker
 
@@ -35,11 +38,22 @@ async def run_worker(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     if not settings.database_url or not settings.temporal_address:
         raise SystemExit("procure worker: set DATABASE_URL and TEMPORAL_ADDRESS")
+    if not settings.bid_key:
+        raise SystemExit("procure worker: set PROCURE_BID_KEY (the key that seals bids)")
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     pool = await create_pool(settings.database_url)
+    # The outbox dispatcher runs beside the worker, and stops with it.
+    stop = asyncio.Event()
+    dispatching = asyncio.create_task(Dispatcher(pool, settings).run_forever(stop))
     try:
         await create_worker(
-            client, pool, settings.task_queue, cache_size=settings.workflow_cache_size
+            client,
+            pool,
+            settings.task_queue,
+            sealer=Sealer(settings.bid_key),
+            cache_size=settings.workflow_cache_size,
         ).run()
     finally:
+        stop.set()
+        await dispatching
         await pool.close()

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rules.calendar import CalendarRules, default_rules
@@ -75,6 +75,86 @@ class Settings(BaseSettings):
     declared_closures_file: Path | None = Field(
         default=None,
         validation_alias=AliasChoices("PROCURE_DECLARED_CLOSURES", "declared_closures_file"),
+    )
+
+    oidc_issuer: str | None = Field(
+        default=None, validation_alias=AliasChoices("PROCURE_OIDC_ISSUER", "oidc_issuer")
+    )
+    oidc_audience: str | None = Field(
+        default=None, validation_alias=AliasChoices("PROCURE_OIDC_AUDIENCE", "oidc_audience")
+    )
+    oidc_jwks_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("PROCURE_OIDC_JWKS_URL", "oidc_jwks_url")
+    )
+    oidc_role_claim: str = Field(
+        default="procure_role",
+        validation_alias=AliasChoices("PROCURE_OIDC_ROLE_CLAIM", "oidc_role_claim"),
+    )
+    oidc_agency_claim: str = Field(
+        default="procure_agency",
+        validation_alias=AliasChoices("PROCURE_OIDC_AGENCY_CLAIM", "oidc_agency_claim"),
+    )
+    oidc_vendor_claim: str = Field(
+        default="procure_vendor",
+        validation_alias=AliasChoices("PROCURE_OIDC_VENDOR_CLAIM", "oidc_vendor_claim"),
+    )
+
+    bid_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PROCURE_BID_KEY", "bid_key"),
+        description="Fernet key sealing bid contents until the opening; never stored in the "
+        "database. The embedded stack makes one under PROCURE_DATA_DIR.",
+    )
+
+    outbox_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        validation_alias=AliasChoices("PROCURE_OUTBOX_MAX_ATTEMPTS", "outbox_max_attempts"),
+        description="Delivery attempts of one message before it is dead-lettered.",
+    )
+    outbox_backoff_initial_seconds: float = Field(
+        default=5,
+        gt=0,
+        validation_alias=AliasChoices(
+            "PROCURE_OUTBOX_BACKOFF_INITIAL_SECONDS", "outbox_backoff_initial_seconds"
+        ),
+        description="Wait after a message's first failed attempt; it doubles per attempt.",
+    )
+    outbox_backoff_max_seconds: float = Field(
+        default=3600,
+        gt=0,
+        validation_alias=AliasChoices(
+            "PROCURE_OUTBOX_BACKOFF_MAX_SECONDS", "outbox_backoff_max_seconds"
+        ),
+        description="The longest wait between two attempts of one message.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        validation_alias=AliasChoices("PROCURE_WEBHOOK_TIMEOUT_SECONDS", "webhook_timeout_seconds"),
+        description="Timeout of one webhook POST (and of one SMTP exchange).",
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PROCURE_SMTP_HOST", "smtp_host"),
+        description="The SMTP relay for email subscriptions; unset, email deliveries fail "
+        "with an error and are retried.",
+    )
+    smtp_port: int = Field(
+        default=25, validation_alias=AliasChoices("PROCURE_SMTP_PORT", "smtp_port")
+    )
+    smtp_sender: str = Field(
+        default="procureflow@localhost",
+        validation_alias=AliasChoices("PROCURE_SMTP_SENDER", "smtp_sender"),
+    )
+    smtp_username: str | None = Field(
+        default=None, validation_alias=AliasChoices("PROCURE_SMTP_USERNAME", "smtp_username")
+    )
+    smtp_password: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("PROCURE_SMTP_PASSWORD", "smtp_password")
+    )
+    smtp_starttls: bool = Field(
+        default=False, validation_alias=AliasChoices("PROCURE_SMTP_STARTTLS", "smtp_starttls")
     )
 
     def calendar_rules(self) -> CalendarRules:

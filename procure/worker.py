@@ -9,27 +9,33 @@ from temporalio.worker import Worker
 
 from activities.persistence import PersistActivities
 from activities.tabulation import TabulationActivities
+from db.sealing import Sealer
 from workflows.procurement import ProcurementWorkflow
 
 DATA_CONVERTER = pydantic_data_converter
 WORKFLOWS = [ProcurementWorkflow]
 
 
-def activity_functions(pool: asyncpg.Pool) -> list[object]:
+def activity_functions(pool: asyncpg.Pool, sealer: Sealer) -> list[object]:
     persist = PersistActivities(pool)
-    tabulation = TabulationActivities(pool)
+    tabulation = TabulationActivities(pool, sealer)
     return [persist.persist_step, tabulation.tabulate_bids, tabulation.score_proposals]
 
 
 def create_worker(
-    client: Client, pool: asyncpg.Pool, task_queue: str, *, cache_size: int | None = None
+    client: Client,
+    pool: asyncpg.Pool,
+    task_queue: str,
+    *,
+    sealer: Sealer,
+    cache_size: int | None = None,
 ) -> Worker:
     options = {} if cache_size is None else {"max_cached_workflows": cache_size}
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=activity_functions(pool),  # type: ignore[arg-type]
+        activities=activity_functions(pool, sealer),  # type: ignore[arg-type]
         **options,  # type: ignore[arg-type]
     )
 

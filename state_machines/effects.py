@@ -116,6 +116,8 @@ def apply_publish(ctx: Ctx) -> Effects:
 
 def apply_register_bid(ctx: Ctx) -> Effects:
     p: RegisterBid = ctx.payload
+    if p.replaces is not None:
+        ctx.facts.bids = [b for b in ctx.facts.bids if b.bid_id != p.replaces]
     ctx.facts.bids.append(
         BidRecord(bid_id=p.bid_id, vendor=p.vendor, received_at=ctx.now, digest=p.digest)
     )
@@ -600,6 +602,45 @@ def apply_void(ctx: Ctx) -> Effects:
     return Effects(
         summary="Contract voided on the Board's recommendation.",
         notices=[{"kind": "contract_voided", "content": content}],
+    )
+
+
+def apply_withdraw(ctx: Ctx) -> Effects:
+    """Before the opening a vendor withdraws by notice; after it, only by the SPO's written
+    determination, and the bid is then out of the evaluation (20-10(f); 1.2038)."""
+    facts, p = ctx.facts, ctx.payload
+    facts.withdrawn_bids.append(p.bid_id)
+    if facts.state == "published":
+        facts.bids = [b for b in facts.bids if b.bid_id != p.bid_id]
+        return Effects(
+            summary=f"Bid {p.bid_id} withdrawn before the opening ({citations.BID_WITHDRAWAL})."
+        )
+    facts.determinations.append(
+        BidDetermination(
+            bid_id=p.bid_id,
+            responsive=False,
+            responsible=True,
+            reason=f"Withdrawn after opening: {p.determination}",
+            actor=ctx.actor,
+            at=ctx.now,
+        )
+    )
+    return Effects(
+        summary=f"Bid {p.bid_id} withdrawn after the opening by written determination "
+        f"({citations.BID_CORRECTION}; {citations.BID_WITHDRAWAL})."
+    )
+
+
+def apply_proceed_despite_protest(ctx: Ctx) -> Effects:
+    ctx.facts.protest_override = {
+        "determination": ctx.payload.determination,
+        "by": ctx.actor,
+        "at": ctx.now.isoformat(),
+        "pending": schedule.pending_protests(ctx.facts),
+    }
+    return Effects(
+        summary="The chief procurement officer determined in writing to proceed despite the "
+        f"pending protest ({citations.PROTESTS})."
     )
 
 

@@ -180,6 +180,46 @@ def offeror_in_range(ctx: Ctx) -> str | None:
     return None
 
 
+@on_payload("not_replaceable", citations.BID_WITHDRAWAL, "replaces")
+def replaced_bid_is_own(ctx: Ctx) -> str | None:
+    replaces = ctx.payload.replaces
+    if replaces is None:
+        return None
+    old = next((b for b in ctx.facts.bids if b.bid_id == replaces), None)
+    if old is None:
+        return f"Bid {replaces} is not among the bids received (or was withdrawn)."
+    if old.vendor != ctx.payload.vendor:
+        return f"Bid {replaces} belongs to another vendor."
+    return None
+
+
+@on_payload("unknown_bid", citations.BID_WITHDRAWAL, "bid_id")
+def withdrawable(ctx: Ctx) -> str | None:
+    bid_id = ctx.payload.bid_id
+    if ctx.facts.state == "published":
+        if not any(b.bid_id == bid_id for b in ctx.facts.bids):
+            return f"Bid {bid_id} is not among the bids received (or was withdrawn)."
+        return None
+    if not any(r.bid_id == bid_id for r in ctx.facts.ranking):
+        return f"Bid {bid_id} is not among the bids opened."
+    if not (ctx.payload.determination or "").strip():
+        return (
+            "After the opening a bid is withdrawn only for a bona fide error shown by clear "
+            "evidence, by the State purchasing officer's written determination (field "
+            f"'determination') ({citations.BID_CORRECTION}; {citations.BID_WITHDRAWAL})."
+        )
+    return None
+
+
+@when("no_protest_pending", citations.PROTESTS)
+def protest_is_pending(ctx: Ctx) -> str | None:
+    if not schedule.pending_protests(ctx.facts):
+        return "No protest is pending."
+    if ctx.facts.protest_override is not None:
+        return "A determination to proceed is already recorded."
+    return None
+
+
 @on_payload("duplicate_bid", citations.BID_ACCEPTANCE, "bid_id")
 def bid_is_new(ctx: Ctx) -> str | None:
     if any(b.bid_id == ctx.payload.bid_id for b in ctx.facts.bids):
@@ -202,7 +242,7 @@ def at_or_after_opening(ctx: Ctx) -> str | None:
 def _protest_stay(what: str) -> GuardTest:
     def test(ctx: Ctx) -> str | None:
         pending = schedule.pending_protests(ctx.facts)
-        if pending:
+        if pending and ctx.facts.protest_override is None:
             return (
                 f"A protest filed in time is pending ({', '.join(pending)}); it stays {what} "
                 f"until the chief procurement officer decides it "

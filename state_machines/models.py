@@ -167,6 +167,26 @@ class RegisterBid(Model):
     bid_id: str = Field(min_length=1, max_length=64)
     vendor: str = Field(min_length=1, max_length=200)
     digest: str = Field(pattern=r"^[0-9a-f]{64}$")
+    replaces: str | None = Field(default=None, max_length=64)
+
+
+class WithdrawBid(Model):
+    bid_id: str = Field(min_length=1, max_length=64)
+    determination: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="After the opening: the SPO's written determination of a bona fide error "
+        "shown by clear evidence (20-10(f); 44 Ill. Adm. Code 1.2038).",
+    )
+
+
+class ProceedDespiteProtest(Model):
+    determination: str = Field(
+        min_length=1,
+        max_length=4000,
+        description="The chief procurement officer's written determination that the award or "
+        "contract must proceed without delay to protect the State's interests.",
+    )
 
 
 class OpeningRequest(Model):
@@ -337,12 +357,36 @@ class Cancel(Model):
     reason: str = Field(min_length=1, max_length=4000, description="Why it is cancelled.")
 
 
+Role = Literal["agency_buyer", "spo", "cpo", "vendor", "ppb", "cei"]
+ROLE_NAMES: dict[str, str] = {
+    "agency_buyer": "agency buyer",
+    "spo": "State purchasing officer",
+    "cpo": "chief procurement officer",
+    "vendor": "vendor",
+    "ppb": "Procurement Policy Board member",
+    "cei": "Commission on Equity and Inclusion member",
+}
+
+
+class Principal(Model):
+    """Who acts: an identity, its role, and the agency or vendor it acts for."""
+
+    id: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    agency: str | None = None
+    vendor: str | None = None
+
+
 class Command(Model):
     """The envelope every command reaches the workflow in."""
 
     trigger: str
     actor: str = Field(min_length=1, max_length=200)
     payload: dict[str, Any] = Field(default_factory=dict)
+    # Absent only in histories recorded before identities existed.
+    principal: Principal | None = None
+    request_id: str | None = Field(default=None, max_length=200)
 
 
 # ---- facts --------------------------------------------------------------------------------
@@ -357,6 +401,8 @@ class TransitionRecord(Model):
     at: datetime
     citation: str
     summary: str
+    role: str | None = None
+    request_id: str | None = None
 
 
 class BidRecord(Model):
@@ -468,6 +514,8 @@ class Facts(Model):
     emergency_extensions: list[dict[str, Any]] = Field(default_factory=list)
     explanation_filed_with: list[str] = Field(default_factory=list)
     recommendation: dict[str, Any] | None = None
+    protest_override: dict[str, Any] | None = None
+    withdrawn_bids: list[str] = Field(default_factory=list)
     reminders_sent: list[str] = Field(default_factory=list)
     history: list[TransitionRecord] = Field(default_factory=list)
     seq: int = 0

@@ -118,7 +118,16 @@ class ProcurementMachine:
         ctx = Ctx(self.facts, now, actor, payload)
         return self._first_failing(route, ctx, with_payload=payload is not None)
 
-    def fire(self, trigger: str, payload: Model, actor: str, now: datetime) -> list[Effects]:
+    def fire(
+        self,
+        trigger: str,
+        payload: Model,
+        actor: str,
+        now: datetime,
+        *,
+        role: str | None = None,
+        request_id: str | None = None,
+    ) -> list[Effects]:
         """Apply a trigger and any follow-up it causes; returns the effects of each."""
         refusal = self.check(trigger, payload, actor, now)
         if refusal is not None:
@@ -141,12 +150,23 @@ class ProcurementMachine:
                 at=now,
                 citation=self.citation(trigger),
                 summary=effects.summary,
+                role=role,
+                request_id=request_id,
             )
         )
         out = [effects]
         if effects.follow_up is not None:
             name, data = effects.follow_up
-            out.extend(self.fire(name, TRIGGERS[name].payload.model_validate(data), actor, now))
+            out.extend(
+                self.fire(
+                    name,
+                    TRIGGERS[name].payload.model_validate(data),
+                    actor,
+                    now,
+                    role=role,
+                    request_id=request_id,
+                )
+            )
         return out
 
     def record_launch(self, actor: str, now: datetime, summary: str) -> None:

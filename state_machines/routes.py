@@ -34,6 +34,7 @@ from state_machines.models import (
     Model,
     NoticeAmendment,
     OpenBids,
+    ProceedDespiteProtest,
     RecordFiling,
     RegisterBid,
     RequestBestAndFinal,
@@ -42,6 +43,7 @@ from state_machines.models import (
     SplitDetermination,
     State,
     VendorResponse,
+    WithdrawBid,
 )
 
 STATES: tuple[State, ...] = (
@@ -87,6 +89,8 @@ TRIGGERS: dict[str, Trigger] = {
         Trigger("amend", NoticeAmendment, citations.BULLETIN_NOTICE),
         Trigger("publish", Empty, citations.BULLETIN_NOTICE),
         Trigger("register_bid", RegisterBid, citations.BID_OPENING),
+        Trigger("withdraw_bid", WithdrawBid, citations.BID_WITHDRAWAL),
+        Trigger("proceed_despite_protest", ProceedDespiteProtest, citations.PROTESTS),
         Trigger("open_bids", OpenBids, citations.BID_OPENING),
         Trigger("determine_bid", DetermineBid, citations.BID_ACCEPTANCE),
         Trigger("score_proposals", ScoreProposals, citations.PROPOSAL_SCORING),
@@ -173,6 +177,12 @@ _AFTER_AWARD: dict[str, Route] = {
         (g.pending_protest, g.remedy_fits_state),
         fx.apply_decide_protest,
     ),
+    "proceed_despite_protest": Route(
+        ("published", "evaluation", "review_window", "awarded"),
+        None,
+        (g.protest_is_pending,),
+        fx.apply_proceed_despite_protest,
+    ),
     "rescind_award": Route(("review_window",), "evaluation", (), fx.apply_rescind),
     "void_contract": Route(("awarded",), "cancelled", (), fx.apply_void),
     "close": Route(
@@ -206,7 +216,13 @@ def _sealed(period: Guard, amended_period: Guard, publish_citation: str) -> dict
             publish_citation,
         ),
         "register_bid": Route(
-            ("published",), None, (g.BIDS_BEFORE_OPENING, g.bid_is_new), fx.apply_register_bid
+            ("published",),
+            None,
+            (g.BIDS_BEFORE_OPENING, g.bid_is_new, g.replaced_bid_is_own),
+            fx.apply_register_bid,
+        ),
+        "withdraw_bid": Route(
+            ("published", "evaluation"), None, (g.withdrawable,), fx.apply_withdraw
         ),
         "open_bids": Route(
             ("published",),
@@ -274,6 +290,7 @@ SEALED_PROPOSALS = _sealed(g.RFP_PERIOD, g.RFP_AMENDED_PERIOD, citations.PUBLIC_
             g.best_and_final_accepting,
             g.bid_is_new,
             g.offeror_in_range,
+            g.replaced_bid_is_own,
         ),
         fx.apply_register_bid,
         citations.PROPOSAL_OPENING,

@@ -17,6 +17,7 @@ import asyncpg
 import httpx
 import pgserver
 import pytest
+from cryptography.fernet import Fernet
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -24,10 +25,12 @@ from api.app import create_app
 from api.services import Services
 from db.migrate import upgrade
 from db.pool import create_pool
+from db.sealing import Sealer
 from procure import binaries
 from procure.clock import SimulatedClock
 from procure.settings import Settings
 from procure.worker import DATA_CONVERTER, create_worker
+from tests.people import People
 
 # Monday 2 March 2099, 09:00 in Chicago (CST, UTC-6): every workflow test starts here.
 ANCHOR = datetime(2099, 3, 2, 15, 0, tzinfo=UTC)
@@ -66,14 +69,17 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     await environment.shutdown()
 
 
+BID_KEY = Fernet.generate_key().decode()
+
+
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(task_queue=TASK_QUEUE)
+    return Settings(task_queue=TASK_QUEUE, bid_key=BID_KEY)
 
 
 @pytest.fixture
 async def worker(env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Worker]:
-    w = create_worker(env.client, pool, TASK_QUEUE)
+    w = create_worker(env.client, pool, TASK_QUEUE, sealer=Sealer(BID_KEY))
     async with w:
         yield w
 
@@ -97,6 +103,7 @@ async def api(
     app = create_app(services)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://procureflow") as client:
+        client.people = People(pool)  # type: ignore[attr-defined]
         yield client
 
 

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
+from tests.people import DEFAULT_AGENCY, People
+
 CHICAGO = ZoneInfo("America/Chicago")
 
 
@@ -54,21 +56,33 @@ class Driver:
     api: httpx.AsyncClient
     env: WorkflowEnvironment
     reference: str
+    agency: str = DEFAULT_AGENCY
 
-    async def launch(self, **overrides: Any) -> httpx.Response:
-        return await self.api.post(
-            "/v1/procurements", json=notice_body(self.reference, **overrides)
-        )
+    async def headers(self, actor: str) -> dict[str, str]:
+        people: People = self.api.people  # type: ignore[attr-defined]
+        return await people.headers_for(actor, self.agency)
+
+    async def launch(self, actor: str = "agency", **overrides: Any) -> httpx.Response:
+        body = notice_body(self.reference, **overrides)
+        self.agency = body["agency"]
+        return await self.api.post("/v1/procurements", json=body, headers=await self.headers(actor))
 
     async def post(self, action: str, json: Any = None, actor: str = "agency") -> httpx.Response:
         return await self.api.post(
             f"/v1/procurements/{self.reference}/{action}",
             json=json,
-            headers={"X-Actor": actor},
+            headers=await self.headers(actor),
+        )
+
+    async def read(self, path: str = "", actor: str = "agency", **params: Any) -> httpx.Response:
+        return await self.api.get(
+            f"/v1/procurements/{self.reference}{path}",
+            params=params or None,
+            headers=await self.headers(actor),
         )
 
     async def get(self) -> dict[str, Any]:
-        response = await self.api.get(f"/v1/procurements/{self.reference}")
+        response = await self.read()
         assert response.status_code == 200, response.text
         return response.json()
 

@@ -21,12 +21,14 @@ from api.app import create_app
 from api.services import Services
 from db.migrate import upgrade
 from db.pool import create_pool
+from db.sealing import Sealer
 from procure import binaries
 from procure.clock import SimulatedClock
 from procure.settings import Settings
 from procure.worker import DATA_CONVERTER, create_worker
-from tests.conftest import ANCHOR, TASK_QUEUE
+from tests.conftest import ANCHOR, BID_KEY, TASK_QUEUE
 from tests.driver import Driver, chicago
+from tests.people import People
 
 OUT = Path(__file__).parent / "histories"
 
@@ -35,7 +37,9 @@ async def closed_happy_path(d: Driver) -> None:
     bids = await d.through_opening()
     await d.advance_to(chicago(2099, 3, 17, 10))
     await d.ok("award", {"bid_id": bids["Bolt Industries"]})
-    await d.ok("document-requests", {"body": "CEI", "description": "Utilization plan."})
+    await d.ok(
+        "document-requests", {"body": "CEI", "description": "Utilization plan."}, actor="cei"
+    )
     await d.advance_to(chicago(2099, 4, 1, 9))
     await d.ok("document-requests/DR-1/answer", {"summary": "Plan sent."})
     await d.ok("execute")
@@ -46,10 +50,15 @@ async def protest_and_waivers(d: Driver) -> None:
     bids = await d.through_opening()
     await d.advance_to(chicago(2099, 3, 17, 10))
     await d.ok("award", {"bid_id": bids["Bolt Industries"]})
-    await d.ok("protests", {"kind": "award", "protester": "Acme Supply", "grounds": "Bond."})
+    await d.ok(
+        "protests",
+        {"kind": "award", "protester": "Acme Supply", "grounds": "Bond."},
+        actor="Acme Supply",
+    )
     await d.ok(
         "protests/P-1/decision",
         {"decision": "upheld", "remedy": "reevaluate", "reasons": "Bond missing."},
+        actor="cpo",
     )
     await d.ok(
         "determinations",
@@ -61,8 +70,8 @@ async def protest_and_waivers(d: Driver) -> None:
         },
     )
     await d.ok("award", {"bid_id": bids["Acme Supply"]})
-    await d.ok("waivers", {"body": "PPB"})
-    await d.ok("waivers", {"body": "CEI"})
+    await d.ok("waivers", {"body": "PPB"}, actor="ppb")
+    await d.ok("waivers", {"body": "CEI"}, actor="cei")
     await d.ok("execute")
     # The protest period of the second award runs to Tue 31 Mar, 17:00.
     await d.advance_to(chicago(2099, 4, 1, 9))
@@ -140,13 +149,14 @@ async def tie_by_lot_with_spo_decision(d: Driver) -> None:
     assert (await d.launch()).status_code == 201
     await d.ok("publish")
     for vendor in ("North Co", "South Co"):
-        await d.post("bids", {"vendor": vendor, "amount": "75000.00"})
+        await d.post("bids", {"vendor": vendor, "amount": "75000.00"}, actor=vendor)
     await d.advance_to(chicago(2099, 3, 16, 14))
     opened = await d.ok("opening", {"witnesses": ["W"]})
     loser = next(b for b in opened["tie"]["tied"] if b != opened["tie"]["winner"])
     await d.ok(
         "award",
         {"bid_id": loser, "tie_decision": {"kind": "best_interest", "reasons": "Delivery record."}},
+        actor="spo",
     )
     await d.advance_to(chicago(2099, 4, 1, 9))
     await d.ok("execute")
@@ -183,7 +193,7 @@ async def main() -> None:
             )
             await env.sleep(ANCHOR - await env.get_current_time())
             services = Services(
-                settings=Settings(task_queue=TASK_QUEUE),
+                settings=Settings(task_queue=TASK_QUEUE, bid_key=BID_KEY),
                 database_url=url,
                 clock=SimulatedClock(env),
                 pool=pool,
@@ -191,9 +201,10 @@ async def main() -> None:
             )
             transport = httpx.ASGITransport(app=create_app(services))
             async with (
-                create_worker(env.client, pool, TASK_QUEUE),
+                create_worker(env.client, pool, TASK_QUEUE, sealer=Sealer(BID_KEY)),
                 httpx.AsyncClient(transport=transport, base_url="http://procureflow") as api,
             ):
+                api.people = People(pool)  # type: ignore[attr-defined]
                 reference = f"HIST-{name.upper().replace('_', '-')}"
                 await scenario(Driver(api, env, reference))
                 history = await env.client.get_workflow_handle(reference).fetch_history()

@@ -66,7 +66,7 @@ async def test_proposals_scored_in_three_parts_where_diversity_decides(
     d = driver(api, env, "RFP")
     ids = await rfp_through_opening(d)
     # Contents are not disclosed to competing offerors before award (20-15(d)).
-    sealed = await api.get(f"/v1/procurements/{d.reference}/tabulation")
+    sealed = await d.read("/tabulation")
     assert sealed.status_code == 409 and sealed.json()["citation"] == "30 ILCS 500/20-15(d)"
     assert (await d.refused("award", {"bid_id": ids["Beta Inc"], "basis": "x"}))[
         "code"
@@ -106,7 +106,7 @@ async def test_proposals_scored_in_three_parts_where_diversity_decides(
     )
     assert awarded["state"] == "review_window"
     assert awarded["award"]["basis"].startswith("Highest total")
-    rows = (await api.get(f"/v1/procurements/{d.reference}/tabulation")).json()["rows"]
+    rows = (await d.read("/tabulation")).json()["rows"]
     assert {r["vendor"]: r["amount"] for r in rows} == {
         "Alpha LLC": "100000.00",
         "Beta Inc": "105000.00",
@@ -174,7 +174,7 @@ async def test_reverse_auction_award_due_in_sixty_days_with_consented_extension(
     # 16 March + 60 calendar days = Friday 15 May 2099.
     assert concluded["award_due_on"] == "2099-05-15"
     # The record of prices is public at the end of the auction (20-10(j)).
-    rows = (await api.get(f"/v1/procurements/{d.reference}/tabulation")).json()["rows"]
+    rows = (await d.read("/tabulation")).json()["rows"]
     assert rows[0]["vendor"] == "Bolt Industries"
 
     await d.advance_to(chicago(2099, 5, 16, 9))
@@ -194,11 +194,13 @@ async def test_reverse_auction_award_due_in_sixty_days_with_consented_extension(
     backwards = await d.refused(
         "award-date-extensions",
         {"new_due_on": "2099-05-01", "spo_consent": "Pat SPO", "bidder_consent": "Bolt"},
+        actor="spo",
     )
     assert backwards["code"] == "extension_not_later"
     await d.ok(
         "award-date-extensions",
         {"new_due_on": "2099-05-29", "spo_consent": "Pat SPO", "bidder_consent": "Bolt"},
+        actor="spo",
     )
     awarded = await d.ok("award", {"bid_id": bids["Bolt Industries"]})
     assert awarded["state"] == "review_window"
@@ -460,7 +462,11 @@ async def test_board_recommendation_holds_execution_until_decided(
         "board-recommendations/decision", {"decision": "decline", "reasons": "x"}, actor="cpo"
     )
     assert early["code"] == "decision_too_early"
-    await d.ok("board-recommendations/response", {"summary": "No conflict: see affidavit."})
+    await d.ok(
+        "board-recommendations/response",
+        {"summary": "No conflict: see affidavit."},
+        actor="Bolt Industries",
+    )
     await d.ok(
         "board-recommendations/decision",
         {"decision": "decline", "reasons": "Affidavit answers it."},
@@ -483,7 +489,9 @@ async def test_written_explanation_filed_before_closing(
         "total_contract_price": "98000.00",
         "reasons": "Only Acme guarantees 48-hour delivery.",
     }
-    awarded = await d.ok("award", {"bid_id": bids["Acme Supply"], "explanation": explanation})
+    awarded = await d.ok(
+        "award", {"bid_id": bids["Acme Supply"], "explanation": explanation}, actor="spo"
+    )
     # Decision Tue 17 Mar + 14 = Tue 31 Mar (20-10(g)).
     due = {x["name"]: x for x in awarded["deadlines"]}["written_explanation_filing"]
     assert due["due_on"] == "2099-03-31"
@@ -518,10 +526,12 @@ async def test_reciprocal_preference_changes_the_winner(
     resident = await d.post(
         "bids",
         {"vendor": "Prairie Supply", "amount": "102000.00", "claims": {"resident": True}},
+        actor="Prairie Supply",
     )
     wyoming = await d.post(
         "bids",
         {"vendor": "Cheyenne Co", "amount": "100000.00", "claims": {"home_state": "WY"}},
+        actor="Cheyenne Co",
     )
     assert resident.status_code == wyoming.status_code == 201
     await d.advance_to(chicago(2099, 3, 16, 14))
@@ -530,7 +540,7 @@ async def test_reciprocal_preference_changes_the_winner(
     # the Illinois resident's 102,000.00 (30 ILCS 500/45-10(a)).
     ranks = {r["vendor"]: r["rank"] for r in opened["opening"]["ranking"]}
     assert ranks == {"Prairie Supply": 1, "Cheyenne Co": 2}
-    rows = (await api.get(f"/v1/procurements/{d.reference}/tabulation")).json()["rows"]
+    rows = (await d.read("/tabulation")).json()["rows"]
     cheyenne = next(r for r in rows if r["vendor"] == "Cheyenne Co")
     assert cheyenne["evaluated_amount"] == "105000.00"
     applied = [a for a in cheyenne["adjustments"] if a["applied"]]
@@ -546,7 +556,9 @@ async def test_tie_broken_by_residency(api: httpx.AsyncClient, env: WorkflowEnvi
         ("Out Of State Co", {"home_state": "IN"}),
         ("Illini Co", {"resident": True}),
     ):
-        response = await d.post("bids", {"vendor": vendor, "amount": "50000.00", "claims": claims})
+        response = await d.post(
+            "bids", {"vendor": vendor, "amount": "50000.00", "claims": claims}, actor=vendor
+        )
         ids[vendor] = response.json()["bid_id"]
     await d.advance_to(chicago(2099, 3, 16, 14))
     await d.ok("opening", {"witnesses": ["W"]})
@@ -565,7 +577,9 @@ async def test_tie_by_lot_is_reproducible_and_spo_may_decide_otherwise(
     ids = {}
     for vendor in ("North Co", "South Co", "East Co"):
         response = await d.post(
-            "bids", {"vendor": vendor, "amount": "75000.00", "claims": {"home_state": "IN"}}
+            "bids",
+            {"vendor": vendor, "amount": "75000.00", "claims": {"home_state": "IN"}},
+            actor=vendor,
         )
         ids[response.json()["bid_id"]] = vendor
     await d.advance_to(chicago(2099, 3, 16, 14))
@@ -586,6 +600,7 @@ async def test_tie_by_lot_is_reproducible_and_spo_may_decide_otherwise(
             "bid_id": losers[0],
             "tie_decision": {"kind": "best_interest", "reasons": "Faster delivery record."},
         },
+        actor="spo",
     )
     tie = decided["award"]["tie"]
     assert tie["rule"] == "lot" and tie["winner"] not in losers

@@ -41,6 +41,7 @@ from state_machines.models import (
     Model,
     NoticeAmendment,
     OpenBids,
+    ProceedDespiteProtest,
     RankEntry,
     RecordFiling,
     RegisterBid,
@@ -50,6 +51,7 @@ from state_machines.models import (
     ScoreProposals,
     SplitDetermination,
     VendorResponse,
+    WithdrawBid,
     WrittenExplanation,
 )
 from state_machines.procurement import COMMANDS, SYSTEM_ACTOR, ProcurementMachine, Refused
@@ -132,6 +134,11 @@ def payload(name: str, m: ProcurementMachine, now: datetime, choose: Chooser) ->
         "register_bid": lambda: RegisterBid(
             bid_id=f"b{len(facts.bids)}", vendor=f"V{len(facts.bids) % 3}", digest="a" * 64
         ),
+        "withdraw_bid": lambda: WithdrawBid(
+            bid_id=choose.pick([b.bid_id for b in facts.bids] or ids),
+            determination="Clear evidence of a bona fide error." if flag else None,
+        ),
+        "proceed_despite_protest": lambda: ProceedDespiteProtest(determination="Urgent."),
         "open_bids": lambda: OpenBids(
             witnesses=["W"],
             ranking=[

@@ -49,12 +49,12 @@ async def test_happy_path_to_closed(
         assert amount not in response.text
         receipts[vendor] = receipt["bid_id"]
 
-    before_opening = await proc.api.get(f"/v1/procurements/{proc.reference}")
+    before_opening = await proc.read()
     assert before_opening.json()["bids_received"] == 3
     assert before_opening.json()["opening"] is None
     for amount in amounts.values():
         assert amount not in before_opening.text
-    sealed = await proc.api.get(f"/v1/procurements/{proc.reference}/tabulation")
+    sealed = await proc.read("/tabulation")
     assert sealed.status_code == 409
     assert sealed.json()["citation"] == "30 ILCS 500/20-10(d)"
 
@@ -63,7 +63,7 @@ async def test_happy_path_to_closed(
     assert opened["state"] == "evaluation"
     ranking = {r["vendor"]: r["rank"] for r in opened["opening"]["ranking"]}
     assert ranking == {"Bolt Industries": 1, "Acme Supply": 2, "Cobalt Corp": 3}
-    tabulation = (await proc.api.get(f"/v1/procurements/{proc.reference}/tabulation")).json()
+    tabulation = (await proc.read("/tabulation")).json()
     assert [(r["vendor"], r["amount"]) for r in tabulation["rows"]] == [
         ("Bolt Industries", "91500.50"),
         ("Acme Supply", "98000.00"),
@@ -95,7 +95,13 @@ async def test_happy_path_to_closed(
     assert award_notice["contract_price"] == "91500.50"
     assert award_notice["unsuccessful_bidders"] == 2
     for vendor in amounts:
-        inbox = (await proc.api.get("/v1/bulletin/messages", params={"recipient": vendor})).json()
+        inbox = (
+            await proc.api.get(
+                "/v1/bulletin/messages",
+                params={"recipient": vendor},
+                headers=await proc.headers(vendor),
+            )
+        ).json()
         mine = [m for m in inbox["messages"] if m["reference"] == proc.reference]
         assert [m["kind"] for m in mine] == ["award_notice"]
 
@@ -130,8 +136,14 @@ async def test_happy_path_to_closed(
     assert all(h["citation"] for h in closed["history"])
     assert closed["history"][-1]["actor"] == "system"
 
-    audit = (await proc.api.get(f"/v1/procurements/{proc.reference}/history")).json()["entries"]
-    assert [a["trigger"] for a in audit] == triggers
+    trail = (await proc.read("/audit")).json()
+    assert trail["verification"]["intact"] is True
+    steps = [a for a in trail["entries"] if a["outcome"] != "refused"]
+    assert [a["command"] for a in steps] == triggers
+    assert [a["outcome"] for a in trail["entries"] if a["command"] == "execute"] == [
+        "refused",
+        "accepted",
+    ]
     # Exactly once: one notice per step, one award notice per bidder, and the agency's
     # reminders of the opening on Wed 11 Mar and Fri 13 Mar (3 and 1 business days before)
     # and on Mon 16 Mar itself.
@@ -231,7 +243,9 @@ async def test_award_to_other_than_lowest_needs_full_written_explanation(proc: D
         "selected_bidder": "Acme Supply",
         "reasons": "Only Acme guarantees 48-hour delivery.",
     }
-    refusal = await proc.refused("award", {"bid_id": bids["Acme Supply"], "explanation": partial})
+    refusal = await proc.refused(
+        "award", {"bid_id": bids["Acme Supply"], "explanation": partial}, actor="spo"
+    )
     assert (
         "(2) a determination that the anticipated cost will be fair and reasonable"
         in refusal["reason"]
@@ -244,7 +258,9 @@ async def test_award_to_other_than_lowest_needs_full_written_explanation(proc: D
         "responsive_bidders": ["Acme Supply", "Bolt Industries", "Cobalt Corp"],
         "total_contract_price": "98000.00",
     }
-    awarded = await proc.ok("award", {"bid_id": bids["Acme Supply"], "explanation": complete})
+    awarded = await proc.ok(
+        "award", {"bid_id": bids["Acme Supply"], "explanation": complete}, actor="spo"
+    )
     assert awarded["award"]["lowest"] is False
     assert awarded["award"]["explanation"]["selected_bidder"] == "Acme Supply"
     names = {d["name"] for d in awarded["deadlines"]}
@@ -382,7 +398,9 @@ async def test_bidder_notice_tolls_the_protest_period(
     assert view["protest_period"]["ends_on"] == ends_on
     assert view["protest_period"]["final"] is True
     in_time = await proc.post(
-        "protests", {"kind": "award", "protester": "Acme Supply", "grounds": "Timely."}
+        "protests",
+        {"kind": "award", "protester": "Acme Supply", "grounds": "Timely."},
+        actor="Acme Supply",
     )
     assert in_time.status_code == 200, in_time.text
     await proc.ok(
@@ -390,7 +408,9 @@ async def test_bidder_notice_tolls_the_protest_period(
     )
     await proc.advance_to(chicago(year, month, day, 17, 0))
     late = await proc.refused(
-        "protests", {"kind": "award", "protester": "Bolt Industries", "grounds": "Too late."}
+        "protests",
+        {"kind": "award", "protester": "Bolt Industries", "grounds": "Too late."},
+        actor="Bolt Industries",
     )
     assert late["code"] == "protest_period_closed"
     assert "30 ILCS 500/15-25(b)" in late["reason"] and f"tolled {tolled} days" in late["reason"]
@@ -400,7 +420,11 @@ async def test_protest_upheld_rescinds_award_back_to_evaluation(proc: Driver) ->
     bids = await proc.through_opening()
     await proc.advance_to(chicago(2099, 3, 17, 10))
     await proc.ok("award", {"bid_id": bids["Bolt Industries"]})
-    await proc.ok("protests", {"kind": "award", "protester": "Acme Supply", "grounds": "No bond."})
+    await proc.ok(
+        "protests",
+        {"kind": "award", "protester": "Acme Supply", "grounds": "No bond."},
+        actor="Acme Supply",
+    )
     decided = await proc.ok(
         "protests/P-1/decision",
         {"decision": "upheld", "remedy": "reevaluate", "reasons": "Bond missing."},
@@ -417,11 +441,16 @@ async def test_solicitation_protest_stays_the_opening(proc: Driver) -> None:
     await proc.ok(
         "protests",
         {"kind": "solicitation", "protester": "Dune Co", "grounds": "Specs favour one brand."},
+        actor="Dune Co",
     )
     await proc.advance_to(chicago(2099, 3, 16, 14))
     refusal = await proc.refused("opening", {"witnesses": ["R. Witness"]})
     assert refusal["code"] == "protest_pending"
-    await proc.ok("protests/P-1/decision", {"decision": "denied", "reasons": "Specs are generic."})
+    await proc.ok(
+        "protests/P-1/decision",
+        {"decision": "denied", "reasons": "Specs are generic."},
+        actor="cpo",
+    )
     assert (await proc.ok("opening", {"witnesses": ["R. Witness"]}))["state"] == "evaluation"
 
 
@@ -444,8 +473,8 @@ async def test_cancel_refused_after_execution(proc: Driver) -> None:
     bids = await proc.through_opening()
     await proc.advance_to(chicago(2099, 3, 17, 10))
     await proc.ok("award", {"bid_id": bids["Bolt Industries"]})
-    await proc.ok("waivers", {"body": "PPB"})
-    await proc.ok("waivers", {"body": "CEI"})
+    await proc.ok("waivers", {"body": "PPB"}, actor="ppb")
+    await proc.ok("waivers", {"body": "CEI"}, actor="cei")
     await proc.ok("execute")
     refusal = await proc.refused("cancel", {"reason": "Changed our mind."})
     assert refusal["code"] == "illegal_transition"
@@ -465,20 +494,22 @@ async def test_repeated_launch_is_idempotent_and_a_different_body_is_refused(pro
 
 
 async def test_bad_input_names_the_field_and_unknown_reference_is_404(proc: Driver) -> None:
+    agency = await proc.headers("agency")
     bad = await proc.api.post(
         "/v1/procurements",
         json=notice_body("bad ref", opening_at="2099-03-16T14:00:00"),
+        headers=agency,
     )
     assert bad.status_code == 422
     fields = {e["field"] for e in bad.json()["errors"]}
     assert fields == {"body.reference", "body.opening_at"}
-    assert (await proc.api.get("/v1/procurements/IFB-NOPE")).status_code == 404
+    assert (await proc.api.get("/v1/procurements/IFB-NOPE", headers=agency)).status_code == 404
     assert (
-        await proc.api.post("/v1/procurements/IFB-NOPE/publish", headers={"X-Actor": "a"})
+        await proc.api.post("/v1/procurements/IFB-NOPE/publish", headers=agency)
     ).status_code == 404
     assert (await proc.launch()).status_code == 201
     await proc.ok("publish")
-    money = await proc.post("bids", {"vendor": "Acme", "amount": "12.345"})
+    money = await proc.post("bids", {"vendor": "Acme", "amount": "12.345"}, actor="Acme")
     assert money.status_code == 422
     assert money.json()["errors"][0]["field"] == "body.amount"
 
@@ -492,21 +523,29 @@ async def test_list_filters_by_state_and_agency(
         assert (await driver.launch(agency=agency)).status_code == 201
         if i == 0:
             await driver.ok("publish")
-    a = (await api.get("/v1/procurements", params={"agency": "Agency A " + tag})).json()
+    cpo = await api.people.headers_for("cpo")  # type: ignore[attr-defined]
+    a = (
+        await api.get("/v1/procurements", headers=cpo, params={"agency": "Agency A " + tag})
+    ).json()
     assert sorted(i["reference"] for i in a["items"]) == [f"LIST-{tag}-0", f"LIST-{tag}-2"]
     published = (
         await api.get(
-            "/v1/procurements", params={"agency": "Agency A " + tag, "state": "published"}
+            "/v1/procurements",
+            headers=cpo,
+            params={"agency": "Agency A " + tag, "state": "published"},
         )
     ).json()
     assert [i["reference"] for i in published["items"]] == [f"LIST-{tag}-0"]
     page = (
-        await api.get("/v1/procurements", params={"agency": "Agency A " + tag, "limit": 1})
+        await api.get(
+            "/v1/procurements", headers=cpo, params={"agency": "Agency A " + tag, "limit": 1}
+        )
     ).json()
     assert len(page["items"]) == 1 and page["next_cursor"]
     rest = (
         await api.get(
             "/v1/procurements",
+            headers=cpo,
             params={"agency": "Agency A " + tag, "limit": 1, "cursor": page["next_cursor"]},
         )
     ).json()
@@ -514,7 +553,7 @@ async def test_list_filters_by_state_and_agency(
         f"LIST-{tag}-0",
         f"LIST-{tag}-2",
     }
-    bad = await api.get("/v1/procurements", params={"state": "nonsense"})
+    bad = await api.get("/v1/procurements", headers=cpo, params={"state": "nonsense"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.state"
 
 

@@ -28,8 +28,9 @@ from procure import binaries
 from procure.clock import SimulatedClock, SystemClock
 from procure.settings import Settings
 from procure.worker import DATA_CONVERTER
-from tests.conftest import ANCHOR
-from tests.driver import HAPPY_PATH_TRIGGERS, Driver, chicago, notice_body
+from tests.conftest import ANCHOR, BID_KEY
+from tests.driver import HAPPY_PATH_TRIGGERS, Driver, chicago
+from tests.people import People
 
 QUEUE = "procurements-crash"
 
@@ -42,6 +43,7 @@ class WorkerProcess:
             "DATABASE_URL": database_url,
             "TEMPORAL_ADDRESS": temporal_address,
             "PROCURE_TASK_QUEUE": QUEUE,
+            "PROCURE_BID_KEY": BID_KEY,
         }
         if not cache:
             # The time-skipping test server never moves a workflow task off a dead worker's
@@ -79,7 +81,7 @@ async def _client_api(
     client: Client, pool: asyncpg.Pool, database_url: str, clock: SimulatedClock | SystemClock
 ) -> AsyncIterator[httpx.AsyncClient]:
     services = Services(
-        settings=Settings(task_queue=QUEUE),
+        settings=Settings(task_queue=QUEUE, bid_key=BID_KEY),
         database_url=database_url,
         temporal_address="test",
         clock=clock,
@@ -88,6 +90,7 @@ async def _client_api(
     )
     transport = httpx.ASGITransport(app=create_app(services))
     async with httpx.AsyncClient(transport=transport, base_url="http://procureflow") as api:
+        api.people = People(pool)  # type: ignore[attr-defined]
         yield api
 
 
@@ -133,7 +136,8 @@ async def _counts(pool: asyncpg.Pool, reference: str) -> dict[str, object]:
                   (SELECT count(*) FROM outbox WHERE reference = $1
                      AND kind = 'award_notice') AS messages,
                   (SELECT count(*) FROM tabulations WHERE reference = $1) AS tabulated,
-                  (SELECT array_agg(trigger ORDER BY seq) FROM audit_log WHERE reference = $1)
+                  (SELECT array_agg(command ORDER BY position) FROM audit_trail
+                     WHERE reference = $1 AND outcome <> 'refused')
                      AS audit""",
         reference,
     )
@@ -201,9 +205,9 @@ async def test_killed_worker_on_real_dev_server(
         async for api in _client_api(env.client, pool, database_url, SystemClock()):
             reference = f"CRASH-DEV-{uuid.uuid4().hex[:8].upper()}"
             now = await SystemClock().now()
-            body = notice_body(reference, opening_at=(now + timedelta(days=30)).isoformat())
-            assert (await api.post("/v1/procurements", json=body)).status_code == 201
             d = Driver(api, env, reference)
+            opening = (now + timedelta(days=30)).isoformat()
+            assert (await d.launch(opening_at=opening)).status_code == 201
             publish = asyncio.create_task(d.post("publish"))
             response = await _kill_during_persist(pool, reference, publish, first, second, None)
             assert response.status_code == 200, response.text

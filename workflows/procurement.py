@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from state_machines import schedule
+    from state_machines.authority import forbidden
     from state_machines.models import (
         METHOD_NAMES,
         Command,
@@ -61,11 +62,17 @@ _PERSIST_RETRY = RetryPolicy(
 )
 _ACTIVITY_TIMEOUT = timedelta(seconds=10)
 REFUSED = "Refused"
+FORBIDDEN = "Forbidden"
 REMINDERS_PATCH = "deadline-reminders"
 
 
 def refusal_error(refusal: Refusal) -> ApplicationError:
     return ApplicationError(refusal.reason, refusal.as_dict(), type=REFUSED, non_retryable=True)
+
+
+def forbidden_error(trigger: str, reason: str) -> ApplicationError:
+    detail = {"code": "forbidden", "citation": "", "reason": reason, "field": None}
+    return ApplicationError(reason, detail, type=FORBIDDEN, non_retryable=True)
 
 
 @workflow.defn(name="Procurement")
@@ -169,6 +176,9 @@ class ProcurementWorkflow:
             now = workflow.now()
             try:
                 payload = self._parse(cmd)
+                denied = forbidden(cmd.trigger, cmd.principal, self.facts, payload)
+                if denied is not None:
+                    raise forbidden_error(cmd.trigger, denied)
                 refusal = self.machine.check(cmd.trigger, payload, cmd.actor, now)
                 if refusal is not None:
                     raise Refused(refusal)
@@ -176,7 +186,14 @@ class ProcurementWorkflow:
                     payload = await self._tabulate(payload)
                 elif cmd.trigger == "score_proposals":
                     payload = await self._score(payload)
-                effects = self.machine.fire(cmd.trigger, payload, cmd.actor, workflow.now())
+                effects = self.machine.fire(
+                    cmd.trigger,
+                    payload,
+                    cmd.actor,
+                    workflow.now(),
+                    role=cmd.principal.role if cmd.principal else None,
+                    request_id=cmd.request_id,
+                )
             except Refused as refused:
                 raise refusal_error(refused.refusal) from None
             await self._persist(effects)
@@ -195,6 +212,9 @@ class ProcurementWorkflow:
             payload = self._parse(cmd)
         except Refused as refused:
             raise refusal_error(refused.refusal) from None
+        denied = forbidden(cmd.trigger, cmd.principal, self.facts, payload)
+        if denied is not None:
+            raise forbidden_error(cmd.trigger, denied)
         refusal = self.machine.check(cmd.trigger, payload, cmd.actor, workflow.now())
         if refusal is not None:
             raise refusal_error(refusal)

@@ -1,0 +1,110 @@
+"""Who is calling: a token issued by ``procure users create``, or an OIDC bearer token.
+
+Issued tokens are looked up by hash. OIDC tokens are verified with PyJWT against the keys the
+configured issuer publishes (its JWKS), for the configured audience; the role, agency and
+vendor come from claims. No credentials: the public, who may read only what is public. Bad
+credentials: 401. The wrong role or agency: 403 with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+
+from api.errors import ApiError
+from api.services import Services
+from db.users import TOKEN_PREFIX, find_by_token
+from procure.settings import Settings
+from state_machines.models import ROLE_NAMES, Principal
+
+
+def unauthorized(reason: str) -> ApiError:
+    return ApiError(401, {"error": "unauthorized", "reason": reason})
+
+
+def forbidden(reason: str) -> ApiError:
+    return ApiError(403, {"error": "forbidden", "reason": reason})
+
+
+class OidcVerifier:
+    """Verifies bearer JWTs against the issuer's published keys (cached by PyJWT)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        assert settings.oidc_issuer
+        jwks_url = (
+            settings.oidc_jwks_url or settings.oidc_issuer.rstrip("/") + "/.well-known/jwks.json"
+        )
+        self.keys = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300)
+
+    def verify(self, token: str) -> Principal:
+        s = self.settings
+        try:
+            key = self.keys.get_signing_key_from_jwt(token)
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=["RS256", "ES256", "PS256"],
+                audience=s.oidc_audience,
+                issuer=s.oidc_issuer,
+                options={"require": ["exp", "iss", "sub"]},
+            )
+        except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
+            raise unauthorized(f"The bearer token is not valid: {exc}.") from exc
+        role = claims.get(s.oidc_role_claim)
+        if role not in ROLE_NAMES:
+            raise forbidden(
+                f"The token's '{s.oidc_role_claim}' claim names no role of this service."
+            )
+        return Principal(
+            id=f"oidc:{claims['sub']}",
+            name=str(claims.get("name") or claims["sub"]),
+            role=role,
+            agency=claims.get(s.oidc_agency_claim),
+            vendor=claims.get(s.oidc_vendor_claim),
+        )
+
+
+async def current_principal(request: Request) -> Principal | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized("Send 'Authorization: Bearer <token>'.")
+    token = token.strip()
+    services: Services = request.app.state.services
+    if token.startswith(TOKEN_PREFIX):
+        row = await find_by_token(await services.db(), token)
+        if row is None:
+            raise unauthorized("The token is unknown or was disabled.")
+        return Principal(
+            id=row["user_id"],
+            name=row["name"],
+            role=row["role"],
+            agency=row["agency"],
+            vendor=row["vendor"],
+        )
+    if services.settings.oidc_issuer:
+        verifier: OidcVerifier | None = getattr(request.app.state, "oidc", None)
+        if verifier is None:
+            verifier = OidcVerifier(services.settings)
+            request.app.state.oidc = verifier
+        # Fetching the issuer's keys is blocking I/O in PyJWT: keep it off the event loop.
+        return await asyncio.to_thread(verifier.verify, token)
+    raise unauthorized("The token is not one this service issued, and no OIDC issuer is set.")
+
+
+Caller = Annotated[Principal | None, Depends(current_principal)]
+
+
+async def signed_in(principal: Caller) -> Principal:
+    if principal is None:
+        raise unauthorized("Sign in: send 'Authorization: Bearer <token>'.")
+    return principal
+
+
+User = Annotated[Principal, Depends(signed_in)]

@@ -155,7 +155,7 @@ async def _store_and_register(
 
 
 def _json(response: JSONResponse) -> Any:
-    return json.loads(response.body)
+    return json.loads(bytes(response.body))
 
 
 @router.post("/{reference}/bids", status_code=201, responses=ERRORS, summary="Submit a sealed bid")

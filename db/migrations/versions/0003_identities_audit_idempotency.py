@@ -126,7 +126,7 @@ def _move_audit_log() -> None:
     from db.audit import GENESIS, AuditEntry, entry_hash
 
     bind = op.get_bind()
-    rows: list[Any] = (
+    rows: Any = (
         bind.execute(text("SELECT * FROM audit_log ORDER BY reference, seq")).mappings().all()
     )
     heads: dict[str, tuple[int, str]] = {}

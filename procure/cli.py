@@ -11,10 +11,11 @@ from decimal import Decimal
 from typing import get_args
 
 from procure.settings import Settings, get_settings
-from state_machines.models import Category, Method
+from state_machines.models import Category, Method, Role
 
 METHOD_CHOICES = set(get_args(Method))
 CATEGORY_CHOICES = set(get_args(Category))
+ROLE_CHOICES = set(get_args(Role))
 
 
 def _date(text: str) -> date:
@@ -57,6 +58,20 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--non-renewable", action="store_true")
     plan.add_argument("--term-months", type=int, default=None)
     plan.add_argument("--office", default="CPO-GS")
+    users = sub.add_parser("users", help="identities and their tokens")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    create = users_sub.add_parser("create", help="issue a token (printed once, stored hashed)")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=sorted(ROLE_CHOICES))
+    create.add_argument("--agency", help="for agency_buyer and spo: the agency")
+    create.add_argument("--vendor", help="for vendor: the vendor's name")
+    users_sub.add_parser("list", help="every identity (never a token)")
+    disable = users_sub.add_parser("disable", help="revoke an identity's token")
+    disable.add_argument("user_id")
+    audit = sub.add_parser("audit", help="the audit trail")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="recompute a procurement's hash chain")
+    verify.add_argument("reference")
     limits = sub.add_parser("limits", help="small purchase limits (30 ILCS 500/20-20)")
     limits_sub = limits.add_subparsers(dest="limits_command", required=True)
     limits_sub.add_parser("list", help="every limit with its effective date")
@@ -92,6 +107,64 @@ def _schedule(args: argparse.Namespace, settings: Settings) -> int:
     for note in result["notes"]:
         print(f"  note: {note}")
     return 0
+
+
+async def _users(args: argparse.Namespace, dsn: str) -> int:
+    import asyncpg
+
+    from db.users import create_user, disable
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        if args.users_command == "create":
+            try:
+                issued = await create_user(
+                    conn, name=args.name, role=args.role, agency=args.agency, vendor=args.vendor
+                )
+            except ValueError as exc:
+                print(f"procure users create: {exc}", file=sys.stderr)
+                return 2
+            print(f"user {issued.user_id} ({args.role})")
+            print(f"token {issued.token}")
+            print("The token is shown this once; only its hash is kept.", file=sys.stderr)
+        elif args.users_command == "disable":
+            if not await disable(conn, args.user_id):
+                print(f"procure users disable: no active user {args.user_id}", file=sys.stderr)
+                return 1
+            print(f"user {args.user_id} disabled")
+        else:
+            for row in await conn.fetch("SELECT * FROM users ORDER BY created_at"):
+                state = "disabled" if row["disabled_at"] else "active"
+                acts_for = row["agency"] or row["vendor"] or "-"
+                print(
+                    f"{row['user_id']}  {row['role']:<12}  {state:<8}  {row['name']}  ({acts_for})"
+                )
+    finally:
+        await conn.close()
+    return 0
+
+
+async def _audit(args: argparse.Namespace, dsn: str) -> int:
+    import asyncpg
+
+    from db.audit import verify
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        result = await verify(conn, args.reference)
+    finally:
+        await conn.close()
+    if result.entries == 0:
+        print(f"{args.reference}: no audit trail", file=sys.stderr)
+        return 1
+    if result.intact:
+        print(f"{args.reference}: intact, {result.entries} entries")
+        return 0
+    print(
+        f"{args.reference}: BROKEN at entry {result.first_broken} of {result.entries}: "
+        f"{result.problem}"
+    )
+    return 1
 
 
 async def _limits(args: argparse.Namespace, dsn: str) -> int:
@@ -136,6 +209,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "schedule":
         return _schedule(args, settings)
+    if args.command == "users":
+        return asyncio.run(_users(args, _require(settings.database_url, "DATABASE_URL")))
+    if args.command == "audit":
+        return asyncio.run(_audit(args, _require(settings.database_url, "DATABASE_URL")))
     if args.command == "limits":
         return asyncio.run(_limits(args, _require(settings.database_url, "DATABASE_URL")))
     if args.command == "migrate":

@@ -78,7 +78,7 @@ def _own_bid(principal: Principal, facts: Facts, payload: Any) -> str | None:
 
 
 def _withdraw(principal: Principal, facts: Facts, payload: Any) -> str | None:
-    if facts.state == "published":
+    if facts.opened_at is None:
         return _own_bid(principal, facts, payload)
     return _spo(
         " after the opening: withdrawal then needs the State purchasing officer's written "

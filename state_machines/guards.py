@@ -202,7 +202,12 @@ def withdrawable(ctx: Ctx) -> str | None:
         return None
     if not any(r.bid_id == bid_id for r in ctx.facts.ranking):
         return f"Bid {bid_id} is not among the bids opened."
-    if not (ctx.payload.determination or "").strip():
+    return None
+
+
+@on_payload("determination_required", citations.BID_CORRECTION, "determination")
+def withdrawal_determination(ctx: Ctx) -> str | None:
+    if ctx.facts.opened_at is not None and not (ctx.payload.determination or "").strip():
         return (
             "After the opening a bid is withdrawn only for a bona fide error shown by clear "
             "evidence, by the State purchasing officer's written determination (field "

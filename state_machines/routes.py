@@ -222,7 +222,10 @@ def _sealed(period: Guard, amended_period: Guard, publish_citation: str) -> dict
             fx.apply_register_bid,
         ),
         "withdraw_bid": Route(
-            ("published", "evaluation"), None, (g.withdrawable,), fx.apply_withdraw
+            ("published", "evaluation"),
+            None,
+            (g.withdrawable, g.withdrawal_determination),
+            fx.apply_withdraw,
         ),
         "open_bids": Route(
             ("published",),

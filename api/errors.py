@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -70,12 +71,26 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Unavailable)
     async def _unavailable(_: Request, exc: Unavailable) -> JSONResponse:
-        return JSONResponse(
-            status_code=503,
-            content={
-                "error": "unavailable",
-                "reason": str(exc),
-                "retry_after": RETRY_AFTER_SECONDS,
-            },
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+        return unavailable(str(exc))
+
+    # PostgreSQL going away mid-request (stopped, restarting, network): the caller retries.
+    for lost in (
+        OSError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.InterfaceError,
+        asyncpg.exceptions.OperatorInterventionError,
+        asyncpg.exceptions.CannotConnectNowError,
+    ):
+        app.add_exception_handler(lost, _database_lost)
+
+
+async def _database_lost(_: Request, exc: Exception) -> JSONResponse:
+    return unavailable(f"PostgreSQL is unavailable: {type(exc).__name__}")
+
+
+def unavailable(reason: str) -> JSONResponse:
+    return JSONResponse(
+        status_code=503,
+        content={"error": "unavailable", "reason": reason, "retry_after": RETRY_AFTER_SECONDS},
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )

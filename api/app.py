@@ -50,7 +50,12 @@ def create_app(services: Services) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], summary="PostgreSQL and Temporal answer")
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="PostgreSQL and Temporal answer",
+        responses={503: {"description": "Not ready: the failing check is named."}},
+    )
     async def readyz(request: Request) -> Any:
         svc: Services = request.app.state.services
         checks: dict[str, str] = {}

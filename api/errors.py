@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.services import Unavailable
 
@@ -46,6 +47,18 @@ class ErrorBody(BaseModel):
     reason: str
 
 
+# Every route documents the error bodies it may answer with, so a client (and the schema
+# checks in the tests) can rely on their shape.
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "No or bad credentials."},
+    403: {"model": ErrorBody, "description": "The wrong role or agency, with the reason."},
+    404: {"model": ErrorBody, "description": "Unknown reference."},
+    409: {"model": RefusalBody, "description": "Refused, with the rule cited."},
+    422: {"model": ValidationErrorBody, "description": "Bad input, with the field named."},
+    503: {"model": ErrorBody, "description": "PostgreSQL or Temporal unavailable; retry."},
+}
+
+
 def refused(refusal: dict[str, Any]) -> ApiError:
     return ApiError(409, {"error": "refused", **refusal})
 
@@ -64,6 +77,23 @@ def install(app: FastAPI) -> None:
                 {"field": ".".join(loc), "rule": err.get("type", "invalid"), "message": err["msg"]}
             )
         return JSONResponse(status_code=422, content={"error": "invalid_request", "errors": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # A body that is not JSON at all is bad input like any other: 422, field named.
+            return JSONResponse(
+                status_code=422,
+                content={
+                    "error": "invalid_request",
+                    "errors": [{"field": "body", "rule": "json", "message": str(exc.detail)}],
+                },
+            )
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"error": "http_error", "reason": str(exc.detail)},
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:

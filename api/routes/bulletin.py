@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query, Request
 
 from api import queries
 from api.auth import User, forbidden
+from api.errors import RESPONSES
 from state_machines.authority import AGENCY_ROLES
 from state_machines.models import REFERENCE_PATTERN
 
-router = APIRouter(prefix="/v1/bulletin", tags=["bulletin"])
+router = APIRouter(prefix="/v1/bulletin", tags=["bulletin"], responses=RESPONSES)
 
 
 @router.get("", summary="Bulletin notices, newest first")

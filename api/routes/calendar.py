@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from api.errors import RESPONSES
 from rules.calendar import explain_deadline
 
-router = APIRouter(prefix="/v1/calendar", tags=["calendar"])
+router = APIRouter(prefix="/v1/calendar", tags=["calendar"], responses=RESPONSES)
 
 
 @router.get("/deadline", summary="A deadline counted under 30 ILCS 500/15-45")

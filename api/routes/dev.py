@@ -8,11 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import AwareDatetime, Field, model_validator
 
-from api.errors import ApiError
+from api.errors import RESPONSES, ApiError
 from procure.clock import SimulatedClock
 from state_machines.models import Model
 
-router = APIRouter(prefix="/v1/dev", tags=["dev"])
+router = APIRouter(prefix="/v1/dev", tags=["dev"], responses=RESPONSES)
 
 
 class Advance(Model):

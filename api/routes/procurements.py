@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from api import commands, gateway, idempotency, queries
 from api.auth import Caller, User, forbidden
-from api.errors import ApiError, ErrorBody, RefusalBody, ValidationErrorBody, not_found
+from api.errors import RESPONSES, ApiError, not_found
 from api.services import Services
 from api.views import summary_view
 from db import audit
@@ -18,14 +18,7 @@ from state_machines.models import REFERENCE_PATTERN, LaunchSpec, State
 
 router = APIRouter(prefix="/v1/procurements", tags=["procurements"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "No or bad credentials."},
-    403: {"model": ErrorBody, "description": "The wrong role or agency, with the reason."},
-    404: {"model": ErrorBody, "description": "Unknown reference."},
-    409: {"model": RefusalBody, "description": "Refused, with the rule cited."},
-    422: {"model": ValidationErrorBody, "description": "Bad input, with the field named."},
-    503: {"model": ErrorBody, "description": "PostgreSQL or Temporal unavailable; retry."},
-}
+ERRORS = RESPONSES
 
 Reference = Annotated[str, Path(pattern=REFERENCE_PATTERN, description="Procurement reference.")]
 

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 
 from api import queries
+from api.errors import RESPONSES
 from rules.calendar import local_date
 from rules.periods import PROTEST_RULES_BY_OFFICE
 from state_machines.models import Category, Method, Model, Office
 from state_machines.preview import preview
 
-router = APIRouter(prefix="/v1/schedule", tags=["planning"])
+router = APIRouter(prefix="/v1/schedule", tags=["planning"], responses=RESPONSES)
 
 
 class SchedulePlan(Model):

@@ -119,6 +119,7 @@ async def launch(
         calendar=services.settings.calendar_rules().to_dict(),
         protest_rules=PROTEST_RULES_BY_OFFICE[spec.chief_procurement_office].to_dict(),
         launched_by=principal.name,
+        launched_role=principal.role,
         reciprocal_preferences={
             state: str(pct) for state, pct in load_reciprocal_preferences().items()
         },

@@ -72,6 +72,17 @@ def _parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify", help="recompute a procurement's hash chain")
     verify.add_argument("reference")
+    outbox = sub.add_parser("outbox", help="delivery of notices and reminders")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
+    subscribe = outbox_sub.add_parser("subscribe", help="deliver a recipient's messages")
+    subscribe.add_argument("recipient", help="a vendor's name, or agency:<agency name>")
+    subscribe.add_argument("--webhook", help="URL to POST each message to, signed")
+    subscribe.add_argument("--secret", help="HMAC key for the webhook's signature")
+    subscribe.add_argument("--email", help="address to mail each message to")
+    subscribe.add_argument("--kind", action="append", help="only these kinds (repeatable)")
+    outbox_sub.add_parser("dead", help="messages that exhausted their retries")
+    retry = outbox_sub.add_parser("retry", help="put dead messages back to delivery")
+    retry.add_argument("message_ids", nargs="*", type=int, help="none: every dead message")
     limits = sub.add_parser("limits", help="small purchase limits (30 ILCS 500/20-20)")
     limits_sub = limits.add_subparsers(dest="limits_command", required=True)
     limits_sub.add_parser("list", help="every limit with its effective date")
@@ -167,6 +178,41 @@ async def _audit(args: argparse.Namespace, dsn: str) -> int:
     return 1
 
 
+async def _outbox(args: argparse.Namespace, dsn: str) -> int:
+    from db.pool import create_pool
+    from procure import dispatcher
+
+    pool = await create_pool(dsn, min_size=1, max_size=2)
+    try:
+        if args.outbox_command == "subscribe":
+            if bool(args.webhook) == bool(args.email):
+                print("procure outbox subscribe: give --webhook or --email", file=sys.stderr)
+                return 2
+            channel = "webhook" if args.webhook else "email"
+            try:
+                sid = await dispatcher.subscribe(
+                    pool,
+                    args.recipient,
+                    channel,
+                    args.webhook or args.email,
+                    args.secret,
+                    args.kind,
+                )
+            except ValueError as exc:
+                print(f"procure outbox subscribe: {exc}", file=sys.stderr)
+                return 2
+            print(f"subscription {sid}: {args.recipient} -> {channel}")
+        elif args.outbox_command == "dead":
+            for row in await dispatcher.list_dead(pool):
+                print(row)
+        else:
+            count = await dispatcher.retry_dead(pool, args.message_ids or None)
+            print(f"{count} message(s) back to delivery")
+    finally:
+        await pool.close()
+    return 0
+
+
 async def _limits(args: argparse.Namespace, dsn: str) -> int:
     import asyncpg
 
@@ -213,6 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_users(args, _require(settings.database_url, "DATABASE_URL")))
     if args.command == "audit":
         return asyncio.run(_audit(args, _require(settings.database_url, "DATABASE_URL")))
+    if args.command == "outbox":
+        return asyncio.run(_outbox(args, _require(settings.database_url, "DATABASE_URL")))
     if args.command == "limits":
         return asyncio.run(_limits(args, _require(settings.database_url, "DATABASE_URL")))
     if args.command == "migrate":

@@ -169,7 +169,9 @@ class ProcurementMachine:
             )
         return out
 
-    def record_launch(self, actor: str, now: datetime, summary: str) -> None:
+    def record_launch(
+        self, actor: str, now: datetime, summary: str, *, role: str | None = None
+    ) -> None:
         """The first line of the history: who launched the procurement, under which method."""
         self.facts.seq += 1
         self.facts.history.append(
@@ -182,6 +184,7 @@ class ProcurementMachine:
                 at=now,
                 citation=citations.SOURCE_SELECTION,
                 summary=summary,
+                role=role,
             )
         )
 

@@ -153,7 +153,7 @@ async def test_audit_trail_records_refusals_and_detects_an_edited_row(
     assert trail["verification"]["intact"] is True
     outcomes = [(e["command"], e["outcome"], e["role"]) for e in trail["entries"]]
     assert outcomes == [
-        ("launch", "accepted", "unrecorded"),
+        ("launch", "accepted", "agency_buyer"),
         ("execute", "refused", "agency_buyer"),
         ("publish", "refused", "vendor"),
         ("publish", "accepted", "agency_buyer"),

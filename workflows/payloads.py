@@ -24,6 +24,7 @@ class LaunchInput(BaseModel):
     protest_rules: dict[str, Any]
     rules_version: str = RULES_VERSION
     launched_by: str = "system"
+    launched_role: str | None = None
     reciprocal_preferences: dict[str, str] = Field(default_factory=dict)
     small_purchase_limit: str | None = None
     small_purchase_limit_citation: str | None = None

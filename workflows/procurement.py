@@ -111,6 +111,7 @@ class ProcurementWorkflow:
                 launch.launched_by,
                 workflow.now(),
                 f"Launched as a draft: {METHOD_NAMES[launch.spec.method]}.",
+                role=launch.launched_role,
             )
             await self._persist([], force=True)
             self.ready = True

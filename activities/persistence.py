@@ -74,7 +74,7 @@ class PersistActivities:
                 )
             for notice in step.notices:
                 content = dict(notice.content)
-                if notice.kind == "notice_of_intent_to_award":
+                if notice.kind == "notice_of_intent_to_award" and content.get("bid_id"):
                     # 15-25(b-5): the notice carries the contract price, read from the sealed
                     # record here so the amount never passes through workflow history.
                     price = await conn.fetchval(

@@ -10,8 +10,21 @@ from fastapi.responses import JSONResponse
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
 from api import errors
-from api.routes import actions, bids, bulletin, calendar, dev, procurements, schedule
+from api.routes import (
+    actions,
+    bids,
+    bulletin,
+    calendar,
+    dashboard,
+    dev,
+    procurements,
+    public_bulletin,
+    schedule,
+)
+from api.routes import cooperative as cooperative_routes
+from api.routes import reminders as reminders_routes
 from api.services import Services, Unavailable
+from procure.observability import install_observability
 
 
 def create_app(services: Services) -> FastAPI:
@@ -25,6 +38,7 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     errors.install(app)
+    install_observability(app)
 
     @app.middleware("http")
     async def request_ids(request: Request, call_next: Any) -> Any:
@@ -36,11 +50,15 @@ def create_app(services: Services) -> FastAPI:
         return response
 
     app.include_router(procurements.router)
+    app.include_router(cooperative_routes.router)
     app.include_router(bids.router)
     app.include_router(actions.router)
+    app.include_router(reminders_routes.router)
     app.include_router(calendar.router)
     app.include_router(bulletin.router)
+    app.include_router(public_bulletin.router)
     app.include_router(schedule.router)
+    app.include_router(dashboard.router)
     if services.simulated is not None:
         # The simulated clock exists only on the time-skipping server; elsewhere these
         # routes are absent, not merely refused.

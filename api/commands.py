@@ -19,6 +19,7 @@ from api.errors import ApiError, not_found
 from api.services import Services
 from api.views import procurement_view
 from db import audit
+from procure import observability
 from state_machines.authority import forbidden, may_read
 from state_machines.models import Facts, Model, Principal
 
@@ -88,6 +89,7 @@ async def run(
         payload = body.model_dump(mode="json", exclude_none=True) if body is not None else {}
     rid = request_id(request)
     key = idempotency.key_of(request)
+    observability.bind_reference(reference)
 
     async def produce() -> tuple[int, Any]:
         pool = await svc.db()
@@ -113,10 +115,12 @@ async def run(
             )
         except ApiError as exc:
             if exc.status in (403, 409):
+                observability.command_refused(trigger, exc.status, exc.body)
                 await record_refusal(
                     svc, reference, row["state"], principal, trigger, exc.body, rid
                 )
             raise
+        observability.command_accepted(trigger)
         if may_read(principal, row["agency"]):
             shown = await view(svc, reference, principal)
         else:

@@ -59,6 +59,13 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+# For creating commands where the same request again answers with what it created.
+CREATED_OR_SAME: dict[int | str, dict[str, Any]] = {
+    **RESPONSES,
+    200: {"description": "The same request again: the resource as it stands."},
+}
+
+
 def refused(refusal: dict[str, Any]) -> ApiError:
     return ApiError(409, {"error": "refused", **refusal})
 

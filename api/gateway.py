@@ -126,6 +126,7 @@ async def launch(
         small_purchase_limit=str(limit[0]) if limit else None,
         small_purchase_limit_citation=limit[1] if limit else None,
         split_flag=split_flag,
+        reminder_offsets=services.settings.reminder_days(),
     )
     try:
         handle = await client.start_workflow(

@@ -209,3 +209,350 @@ async def messages_for(pool: asyncpg.Pool, recipient: str) -> list[dict[str, Any
         }
         for r in rows
     ]
+
+
+# The public Bulletin (15-25), its clearinghouse (15-30) and the Open Contracting releases.
+
+# A notice that ends an award: the award is rescinded (bids return to evaluation) or the
+# procurement is cancelled after it.
+AWARD_ENDING_KINDS = ("award_rescinded", "cancellation")
+
+_NOTICE_COLUMNS = """
+    n.notice_id, n.reference, n.seq, n.kind, n.published_at, n.content,
+    p.state AS procurement_state, p.method AS procurement_method, p.agency AS procurement_agency,
+    p.snapshot->'spec'->>'category' AS category,
+    p.snapshot->>'executed_at' AS executed_at,
+    p.snapshot->'award'->>'vendor' AS award_vendor,
+    p.snapshot->'award'->>'price' AS award_price,
+    EXISTS (
+        SELECT 1 FROM bulletin_notices later
+        WHERE later.reference = n.reference AND later.seq > n.seq
+          AND later.kind = ANY($1::text[])
+    ) AS superseded,
+    (
+        SELECT max(a.seq) FROM bulletin_notices a
+        WHERE a.reference = n.reference AND a.seq < n.seq
+          AND (a.kind = 'notice_of_intent_to_award'
+               OR (a.kind = 'emergency_disclosure' AND a.content->>'kind' = 'award'))
+    ) AS prior_award_seq
+"""
+
+
+def encode_position(values: list[Any]) -> str:
+    """An opaque keyset cursor."""
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_position(cursor: str) -> list[Any]:
+    """The values of a cursor from ``encode_position``; ValueError when it is not one."""
+    padded = cursor + "=" * (-len(cursor) % 4)
+    try:
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("unknown cursor") from exc
+    if not isinstance(values, list):
+        raise ValueError("unknown cursor")
+    return values
+
+
+def encode_notice_cursor(published_at: datetime, notice_id: int) -> str:
+    return encode_position([published_at.isoformat(), notice_id])
+
+
+def decode_notice_cursor(cursor: str) -> tuple[datetime, int]:
+    values = decode_position(cursor)
+    if len(values) != 2 or not isinstance(values[0], str) or type(values[1]) is not int:
+        raise ValueError("unknown cursor")
+    if not 0 < values[1] < 2**63:
+        raise ValueError("unknown cursor")
+    published_at = datetime.fromisoformat(values[0])
+    if published_at.tzinfo is None:
+        raise ValueError("unknown cursor")
+    return published_at, values[1]
+
+
+def _public_notice(r: asyncpg.Record) -> dict[str, Any]:
+    procurement = None
+    if r["procurement_state"] is not None:
+        procurement = {
+            "state": r["procurement_state"],
+            "method": r["procurement_method"],
+            "agency": r["procurement_agency"],
+            "category": r["category"],
+            "executed_at": r["executed_at"],
+            "award_vendor": r["award_vendor"],
+            "award_price": r["award_price"],
+        }
+    return {
+        "notice_id": r["notice_id"],
+        "reference": r["reference"],
+        "seq": r["seq"],
+        "kind": r["kind"],
+        "published_at": r["published_at"],
+        "content": dict(r["content"]),
+        "superseded": r["superseded"],
+        "prior_award_seq": r["prior_award_seq"],
+        "procurement": procurement,
+    }
+
+
+async def public_notices(
+    pool: asyncpg.Pool,
+    *,
+    reference: str | None,
+    limit: int,
+    before: tuple[datetime, int] | None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Notices newest first, each with its procurement's public facts; and whether more follow.
+
+    Paged by a keyset on the unique pair (published_at, notice_id), compared as a row: a page
+    resumes strictly after the last notice shown, so notices sharing a publication instant, or
+    whose ids were drawn in another order than their publication, are neither skipped nor
+    repeated.
+    """
+    args: list[object] = [list(AWARD_ENDING_KINDS)]
+    clauses: list[str] = []
+    if reference is not None:
+        args.append(reference)
+        clauses.append(f"n.reference = ${len(args)}")
+    if before is not None:
+        args.extend(before)
+        clauses.append(f"(n.published_at, n.notice_id) < (${len(args) - 1}, ${len(args)})")
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    args.append(limit + 1)
+    rows = await pool.fetch(
+        f"""
+        SELECT {_NOTICE_COLUMNS}
+        FROM bulletin_notices n LEFT JOIN procurements p ON p.reference = n.reference
+        {where}
+        ORDER BY n.published_at DESC, n.notice_id DESC
+        LIMIT ${len(args)}
+        """,
+        *args,
+    )
+    return [_public_notice(r) for r in rows[:limit]], len(rows) > limit
+
+
+async def public_notice(pool: asyncpg.Pool, notice_id: int) -> dict[str, Any] | None:
+    row = await pool.fetchrow(
+        f"""
+        SELECT {_NOTICE_COLUMNS}
+        FROM bulletin_notices n LEFT JOIN procurements p ON p.reference = n.reference
+        WHERE n.notice_id = $2
+        """,
+        list(AWARD_ENDING_KINDS),
+        notice_id,
+    )
+    return None if row is None else _public_notice(row)
+
+
+async def procurement_notices(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]]:
+    """One procurement's notices in the order they were published."""
+    rows = await pool.fetch(
+        f"""
+        SELECT {_NOTICE_COLUMNS}
+        FROM bulletin_notices n LEFT JOIN procurements p ON p.reference = n.reference
+        WHERE n.reference = $2
+        ORDER BY n.seq, n.notice_id
+        """,
+        list(AWARD_ENDING_KINDS),
+        reference,
+    )
+    return [_public_notice(r) for r in rows]
+
+
+# The clearinghouse's sort keys (15-30(b)), each an expression over its rows.
+CLEARINGHOUSE_SORTS: dict[str, tuple[str, str]] = {
+    # name: (expression, the type a cursor's key is cast to)
+    "awardee": ("lower(awardee)", "text"),
+    "price": ("price", "numeric"),
+    "supply": ("lower(supply)", "text"),
+    "agency": ("lower(agency)", "text"),
+    "date_first_offered": ("date_first_offered", "date"),
+}
+
+_MONEY = r"^[0-9]+(\.[0-9]+)?$"
+_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+# One row per contract awarded: each award notice that no later notice rescinded or cancelled,
+# and each disclosure of an emergency purchase (not of its extensions).
+_CLEARINGHOUSE = f"""
+    WITH awarded AS (
+        SELECT n.notice_id, n.reference, n.kind AS source, n.published_at,
+               n.content->>'awardee' AS awardee,
+               COALESCE(
+                   n.content->>'contract_price',
+                   CASE WHEN p.snapshot->'award'->>'vendor' = n.content->>'awardee'
+                        THEN p.snapshot->'award'->>'price' END
+               ) AS price_text,
+               n.content->>'title' AS supply,
+               n.content->>'description' AS description,
+               n.content->>'agency' AS agency,
+               n.content->>'date_first_offered' AS first_offered_text,
+               n.content->>'method' AS method,
+               EXISTS (
+                   SELECT 1 FROM bulletin_notices v
+                   WHERE v.reference = n.reference AND v.seq > n.seq AND v.kind = 'contract_voided'
+               ) AS voided
+        FROM bulletin_notices n LEFT JOIN procurements p ON p.reference = n.reference
+        WHERE n.kind = 'notice_of_intent_to_award'
+          AND NOT EXISTS (
+              SELECT 1 FROM bulletin_notices later
+              WHERE later.reference = n.reference AND later.seq > n.seq
+                AND later.kind = ANY($1::text[])
+          )
+        UNION ALL
+        SELECT n.notice_id, n.reference, n.kind, n.published_at,
+               n.content->>'contractor',
+               n.content->>'total_cost',
+               COALESCE(p.title, n.content->>'description'),
+               n.content->>'description',
+               n.content->>'agency',
+               to_char(n.published_at AT TIME ZONE 'America/Chicago', 'YYYY-MM-DD'),
+               $2::text,
+               false
+        FROM bulletin_notices n LEFT JOIN procurements p ON p.reference = n.reference
+        WHERE n.kind = 'emergency_disclosure' AND n.content->>'kind' = 'award'
+    ),
+    typed AS (
+        SELECT *,
+               CASE WHEN price_text ~ '{_MONEY}' THEN price_text::numeric END AS price,
+               CASE WHEN first_offered_text ~ '{_DAY}' THEN first_offered_text::date END
+                   AS date_first_offered
+        FROM awarded
+    )
+"""
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def clearinghouse(
+    pool: asyncpg.Pool,
+    *,
+    q: str | None,
+    awardee: str | None,
+    agency: str | None,
+    sort: str,
+    descending: bool,
+    limit: int,
+    after: tuple[str | None, int] | None,
+    offset: int,
+    emergency_method: str,
+) -> tuple[list[dict[str, Any]], tuple[str | None, int] | None]:
+    """Contracts awarded, filtered and sorted (30 ILCS 500/15-30(b)); and, when more follow, the
+    keyset position (the sort key as text, or None, and the notice id) of the last row.
+
+    Rows without a sort key (a price not yet known) come last in either order; ties are broken
+    by the notice id, so the order is total and a cursor resumes exactly after its row.
+    """
+    expression, key_type = CLEARINGHOUSE_SORTS[sort]
+    args: list[object] = [list(AWARD_ENDING_KINDS), emergency_method]
+    clauses: list[str] = []
+    if q:
+        args.append(_like(q))
+        n = len(args)
+        clauses.append(
+            f"(awardee ILIKE ${n} OR supply ILIKE ${n} OR description ILIKE ${n} "
+            f"OR agency ILIKE ${n})"
+        )
+    if awardee:
+        args.append(awardee)
+        clauses.append(f"lower(awardee) = lower(${len(args)})")
+    if agency:
+        args.append(agency)
+        clauses.append(f"lower(agency) = lower(${len(args)})")
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    direction = "DESC" if descending else "ASC"
+    further = "<" if descending else ">"
+    keyset = ""
+    if after is not None:
+        key, notice_id = after
+        args.append(notice_id)
+        id_arg = f"${len(args)}"
+        if key is None:
+            keyset = f"WHERE sort_key IS NULL AND notice_id {further} {id_arg}"
+        else:
+            args.append(key)
+            key_arg = f"${len(args)}::{key_type}"
+            keyset = (
+                f"WHERE sort_key IS NULL OR sort_key {further} {key_arg} "
+                f"OR (sort_key = {key_arg} AND notice_id {further} {id_arg})"
+            )
+    args.append(limit + 1)
+    limit_arg = f"${len(args)}"
+    args.append(offset)
+    rows = await pool.fetch(
+        f"""
+        {_CLEARINGHOUSE}
+        SELECT * FROM (SELECT *, {expression} AS sort_key FROM typed {where}) ranked
+        {keyset}
+        ORDER BY (sort_key IS NULL), sort_key {direction}, notice_id {direction}
+        LIMIT {limit_arg} OFFSET ${len(args)}
+        """,
+        *args,
+    )
+    page = [
+        {
+            "notice_id": r["notice_id"],
+            "reference": r["reference"],
+            "source": r["source"],
+            "awardee": r["awardee"],
+            "contract_price": None if r["price"] is None else f"{r['price']:.2f}",
+            "supply_or_service": r["supply"],
+            "description": r["description"],
+            "agency": r["agency"],
+            "date_first_offered": (
+                None if r["date_first_offered"] is None else r["date_first_offered"].isoformat()
+            ),
+            "method": r["method"],
+            "status": "voided" if r["voided"] else "awarded",
+            "published_at": r["published_at"],
+        }
+        for r in rows[:limit]
+    ]
+    position = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        key = last["sort_key"]
+        position = (None if key is None else str(key), last["notice_id"])
+    return page, position
+
+
+async def open_procurements(
+    pool: asyncpg.Pool, agency: str | None, limit: int
+) -> list[asyncpg.Record]:
+    """Procurements still running (their reminders may still be due), soonest deadline first."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        """SELECT * FROM procurements
+           WHERE state NOT IN ('closed', 'cancelled') AND ($1::text IS NULL OR agency = $1)
+           ORDER BY next_deadline_at NULLS LAST, reference LIMIT $2""",
+        agency,
+        limit,
+    )
+    return rows
+
+
+async def reminders_sent(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        """SELECT kind, recipient, content, created_at, status, delivered_at FROM outbox
+           WHERE reference = $1 AND kind LIKE 'reminder:%' ORDER BY created_at, message_id""",
+        reference,
+    )
+    return [
+        {
+            "reference": reference,
+            "deadline": r["content"].get("deadline"),
+            "due_at": r["content"].get("due_at"),
+            "offset": r["content"].get("offset"),
+            "at": r["created_at"].isoformat(),
+            "recipient": r["recipient"],
+            "delivery": r["status"],
+            "delivered_at": r["delivered_at"].isoformat() if r["delivered_at"] else None,
+            "citation": r["content"].get("citation"),
+        }
+        for r in rows
+    ]

@@ -72,6 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify", help="recompute a procurement's hash chain")
     verify.add_argument("reference")
+    reconcile = sub.add_parser(
+        "reconcile", help="compare the read model with the workflows and repair drift"
+    )
+    reconcile.add_argument("references", nargs="*", help="also check these references")
     outbox = sub.add_parser("outbox", help="delivery of notices and reminders")
     outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
     subscribe = outbox_sub.add_parser("subscribe", help="deliver a recipient's messages")
@@ -178,6 +182,25 @@ async def _audit(args: argparse.Namespace, dsn: str) -> int:
     return 1
 
 
+async def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from db.pool import create_pool
+    from procure.reconcile import reconcile
+    from procure.worker import connect
+
+    client = await connect(
+        _require(settings.temporal_address, "TEMPORAL_ADDRESS"), settings.temporal_namespace
+    )
+    pool = await create_pool(_require(settings.database_url, "DATABASE_URL"), max_size=2)
+    try:
+        report = await reconcile(client, pool, args.references)
+    finally:
+        await pool.close()
+    print(json.dumps(report.as_dict(), indent=2))
+    return 0
+
+
 async def _outbox(args: argparse.Namespace, dsn: str) -> int:
     from db.pool import create_pool
     from procure import dispatcher
@@ -259,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_users(args, _require(settings.database_url, "DATABASE_URL")))
     if args.command == "audit":
         return asyncio.run(_audit(args, _require(settings.database_url, "DATABASE_URL")))
+    if args.command == "reconcile":
+        return asyncio.run(_reconcile(args, settings))
     if args.command == "outbox":
         return asyncio.run(_outbox(args, _require(settings.database_url, "DATABASE_URL")))
     if args.command == "limits":

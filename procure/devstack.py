@@ -29,8 +29,11 @@ from db.sealing import Sealer, dev_key
 from procure import binaries
 from procure.clock import Clock, SimulatedClock, SystemClock
 from procure.dispatcher import Dispatcher
+from procure.observability import configure_logging
+from procure.search_attributes import register as register_search_attributes
 from procure.settings import Settings
 from procure.worker import DATA_CONVERTER, connect, create_worker
+from workflows import search
 
 log = logging.getLogger("procure.dev")
 
@@ -75,6 +78,7 @@ async def temporal(settings: Settings, *, simulated: bool) -> AsyncIterator[Temp
             test_server_existing_path=binaries.temporal_test_server(),
             port=settings.temporal_port,
         )
+        await register_search_attributes(env.client)
         try:
             yield Temporal(env.client, env.client.service_client.config.target_host, env)
         finally:
@@ -93,6 +97,7 @@ async def temporal(settings: Settings, *, simulated: bool) -> AsyncIterator[Temp
             ui_port=settings.temporal_ui_port,
             port=settings.temporal_port,
             ip="127.0.0.1",
+            search_attributes=list(search.ALL),
         )
         try:
             yield Temporal(env.client, f"127.0.0.1:{settings.temporal_port}", env)
@@ -101,6 +106,7 @@ async def temporal(settings: Settings, *, simulated: bool) -> AsyncIterator[Temp
 
 
 async def run_dev(settings: Settings, *, simulated: bool) -> None:
+    configure_logging()
     # SIGTERM shuts down like Ctrl-C, so the embedded servers stop with the process.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     ensure_free(settings.api_host, settings.api_port, "the API", "PROCURE_API_PORT")
@@ -130,7 +136,13 @@ async def run_dev(settings: Settings, *, simulated: bool) -> None:
         )
         app = create_app(services)
         server = uvicorn.Server(
-            uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="info")
+            uvicorn.Config(
+                app,
+                host=settings.api_host,
+                port=settings.api_port,
+                log_config=None,  # logging as configured above; each request is logged by the app
+                access_log=False,
+            )
         )
         worker = create_worker(t.client, pool, settings.task_queue, sealer=Sealer(settings.bid_key))
         mode = "simulated clock (time-skipping server)" if simulated else "real clock"

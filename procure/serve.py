@@ -12,11 +12,13 @@ from api.services import Services
 from db.pool import create_pool
 from db.sealing import Sealer
 from procure.dispatcher import Dispatcher
+from procure.observability import configure_logging, serve_worker_metrics
 from procure.settings import Settings
 from procure.worker import connect, create_worker
 
 
 async def serve_api(settings: Settings) -> None:
+    configure_logging()
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     if not settings.database_url:
         raise SystemExit("procure api: set DATABASE_URL")
@@ -26,7 +28,13 @@ async def serve_api(settings: Settings) -> None:
         temporal_address=settings.temporal_address,
     )
     server = uvicorn.Server(
-        uvicorn.Config(create_app(services), host=settings.api_host, port=settings.api_port)
+        uvicorn.Config(
+            create_app(services),
+            host=settings.api_host,
+            port=settings.api_port,
+            log_config=None,  # logging as configured above; each request is logged by the app
+            access_log=False,
+        )
     )
     try:
         await server.serve()
@@ -35,11 +43,13 @@ async def serve_api(settings: Settings) -> None:
 
 
 async def run_worker(settings: Settings) -> None:
+    configure_logging()
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     if not settings.database_url or not settings.temporal_address:
         raise SystemExit("procure worker: set DATABASE_URL and TEMPORAL_ADDRESS")
     if not settings.bid_key:
         raise SystemExit("procure worker: set PROCURE_BID_KEY (the key that seals bids)")
+    serve_worker_metrics()
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     pool = await create_pool(settings.database_url)
     # The outbox dispatcher runs beside the worker, and stops with it.

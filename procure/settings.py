@@ -99,6 +99,13 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("PROCURE_OIDC_VENDOR_CLAIM", "oidc_vendor_claim"),
     )
 
+    reminder_offsets: str = Field(
+        default="3,1,0",
+        pattern=r"^\s*\d{1,2}(\s*,\s*\d{1,2})*\s*$",
+        validation_alias=AliasChoices("PROCURE_REMINDER_OFFSETS", "reminder_offsets"),
+        description="Business days before each deadline's day that reminders go out, 0 for "
+        "the day itself; an overdue notice always follows. Pinned when a procurement launches.",
+    )
     bid_key: str | None = Field(
         default=None,
         validation_alias=AliasChoices("PROCURE_BID_KEY", "bid_key"),
@@ -156,6 +163,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(
         default=False, validation_alias=AliasChoices("PROCURE_SMTP_STARTTLS", "smtp_starttls")
     )
+
+    def reminder_days(self) -> list[int]:
+        return sorted({int(part) for part in self.reminder_offsets.split(",")}, reverse=True)
 
     def calendar_rules(self) -> CalendarRules:
         return default_rules(observed_days=self.observed_holidays, path=self.declared_closures_file)

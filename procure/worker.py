@@ -7,19 +7,29 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from activities.cooperative import CooperativeActivities
 from activities.persistence import PersistActivities
 from activities.tabulation import TabulationActivities
 from db.sealing import Sealer
+from procure.observability import ObservabilityInterceptor
+from workflows.order import OrderWorkflow
 from workflows.procurement import ProcurementWorkflow
 
 DATA_CONVERTER = pydantic_data_converter
-WORKFLOWS = [ProcurementWorkflow]
+WORKFLOWS = [ProcurementWorkflow, OrderWorkflow]
 
 
 def activity_functions(pool: asyncpg.Pool, sealer: Sealer) -> list[object]:
     persist = PersistActivities(pool)
     tabulation = TabulationActivities(pool, sealer)
-    return [persist.persist_step, tabulation.tabulate_bids, tabulation.score_proposals]
+    cooperative = CooperativeActivities(pool)
+    return [
+        persist.persist_step,
+        tabulation.tabulate_bids,
+        tabulation.score_proposals,
+        cooperative.order_facts,
+        cooperative.persist_order,
+    ]
 
 
 def create_worker(
@@ -36,6 +46,7 @@ def create_worker(
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=activity_functions(pool, sealer),  # type: ignore[arg-type]
+        interceptors=[ObservabilityInterceptor()],
         **options,  # type: ignore[arg-type]
     )
 

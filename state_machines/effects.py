@@ -275,17 +275,18 @@ def apply_award_emergency(ctx: Ctx) -> Effects:
     """Award first; the Bulletin disclosure is due within 5 calendar days (15-25(c))."""
     facts, p = ctx.facts, ctx.payload
     rules = schedule.calendar_rules(facts)
+    awarded_on = p.awarded_on or ctx.today
     facts.award = AwardRecord(
         bid_id=None,
         vendor=p.vendor,
         price=p.price,
         lowest=True,
         decided_at=ctx.now,
-        notice_on=ctx.today,
+        notice_on=awarded_on,
     )
     facts.executed_at = ctx.now
-    facts.emergency_term_ends_on = ctx.today + timedelta(days=p.term_days - 1)
-    due = statutory_deadline(ctx.today, EMERGENCY_DISCLOSURE_DAYS, rules)
+    facts.emergency_term_ends_on = awarded_on + timedelta(days=p.term_days - 1)
+    due = statutory_deadline(awarded_on, EMERGENCY_DISCLOSURE_DAYS, rules)
     facts.disclosures.append(
         {"kind": "award", "due_on": due.isoformat(), "published_at": None, "reasons": p.reasons}
     )

@@ -7,7 +7,7 @@ offered; ``on_payload`` guards read the command too.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from rules import citations
@@ -29,6 +29,7 @@ from state_machines.models import REVIEW_BODY_NAMES, Facts, NoticeFields
 
 CANCELLABLE = ("draft", "published", "evaluation", "review_window")
 SMALL_PURCHASE_CERTIFICATION_THRESHOLD = Decimal("50000")  # 30 ILCS 500/20-20(d)
+EMERGENCY_MAX_DAYS = 90  # 30 ILCS 500/20-30
 
 
 def amended_notice(ctx: Ctx) -> NoticeFields:
@@ -748,6 +749,13 @@ def emergency_terms_given(ctx: Ctx) -> str | None:
         )
         if value is None
     ]
+    if p.awarded_on is not None and not (
+        ctx.today - timedelta(days=EMERGENCY_MAX_DAYS) <= p.awarded_on <= ctx.today
+    ):
+        return (
+            f"The award date {p.awarded_on.isoformat()} must be today or a past day within the "
+            f"{EMERGENCY_MAX_DAYS}-day emergency term ({citations.EMERGENCY})."
+        )
     if missing:
         return (
             "An emergency purchase records the contractor, the cost (or an estimate), the "

@@ -255,6 +255,11 @@ class AwardCommand(Model):
     term_days: int | None = Field(
         default=None, ge=1, le=90, description="Emergency: the term, at most 90 days (20-30)."
     )
+    awarded_on: date | None = Field(
+        default=None,
+        description="Emergency: the day the contract was awarded, when it is recorded after the "
+        "fact; the 5 days of 15-25(c) count from it. Today if omitted.",
+    )
 
 
 class ScoreEntry(Model):
@@ -357,7 +362,7 @@ class Cancel(Model):
     reason: str = Field(min_length=1, max_length=4000, description="Why it is cancelled.")
 
 
-Role = Literal["agency_buyer", "spo", "cpo", "vendor", "ppb", "cei"]
+Role = Literal["agency_buyer", "spo", "cpo", "vendor", "ppb", "cei", "member"]
 ROLE_NAMES: dict[str, str] = {
     "agency_buyer": "agency buyer",
     "spo": "State purchasing officer",
@@ -365,6 +370,8 @@ ROLE_NAMES: dict[str, str] = {
     "vendor": "vendor",
     "ppb": "Procurement Policy Board member",
     "cei": "Commission on Equity and Inclusion member",
+    # A purchasing official of a unit of local government, acting for the unit it names.
+    "member": "member unit's purchasing official",
 }
 
 
@@ -517,6 +524,9 @@ class Facts(Model):
     protest_override: dict[str, Any] | None = None
     withdrawn_bids: list[str] = Field(default_factory=list)
     reminders_sent: list[str] = Field(default_factory=list)
+    # Business days before each duty's day that its reminders go out (0: on the day); an
+    # overdue notice follows. Pinned at launch.
+    reminder_offsets: list[int] = Field(default_factory=lambda: [3, 1, 0])
     history: list[TransitionRecord] = Field(default_factory=list)
     seq: int = 0
 

@@ -374,12 +374,11 @@ def next_deadline(facts: Facts, now: datetime) -> Deadline | None:
 
 # ---- reminders ------------------------------------------------------------------------------
 
-# Before each duty: 3 and 1 business days before its day, on the day, and once overdue.
-REMINDER_OFFSETS: tuple[tuple[str, int], ...] = (
-    ("3_business_days_before", 3),
-    ("1_business_day_before", 1),
-    ("due", 0),
-)
+
+def offset_label(days: int) -> str:
+    if days == 0:
+        return "due"
+    return f"{days}_business_day{'s' if days != 1 else ''}_before"
 
 
 def business_days_before(day: date, count: int, rules: CalendarRules) -> date:
@@ -414,7 +413,8 @@ def reminder_schedule(facts: Facts, now: datetime) -> list[Reminder]:
     for d in deadlines(facts, now):
         if not d.duty or d.met:
             continue
-        for label, days in REMINDER_OFFSETS:
+        for days in sorted(set(facts.reminder_offsets), reverse=True):
+            label = offset_label(days)
             at = start_of_day(business_days_before(d.due_on, days, rules))
             if days == 0:
                 at = min(start_of_day(d.due_on), d.at)

@@ -7,6 +7,7 @@ fixed anchor below, so no test depends on the wall clock's date.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -28,6 +29,7 @@ from db.pool import create_pool
 from db.sealing import Sealer
 from procure import binaries
 from procure.clock import SimulatedClock
+from procure.search_attributes import register as register_search_attributes
 from procure.settings import Settings
 from procure.worker import DATA_CONVERTER, create_worker
 from tests.people import People
@@ -63,6 +65,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=DATA_CONVERTER,
         test_server_existing_path=binaries.temporal_test_server(),
     )
+    await register_search_attributes(environment.client)
     now = await environment.get_current_time()
     await environment.sleep(ANCHOR - now)
     yield environment
@@ -84,13 +87,9 @@ async def worker(env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[
         yield w
 
 
-@pytest.fixture
-async def api(
-    env: WorkflowEnvironment,
-    pool: asyncpg.Pool,
-    database_url: str,
-    settings: Settings,
-    worker: Worker,
+@contextlib.asynccontextmanager
+async def api_client(
+    env: WorkflowEnvironment, pool: asyncpg.Pool, database_url: str, settings: Settings
 ) -> AsyncIterator[httpx.AsyncClient]:
     services = Services(
         settings=settings,
@@ -100,10 +99,30 @@ async def api(
         pool=pool,
         client=env.client,
     )
-    app = create_app(services)
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx.ASGITransport(app=create_app(services))
     async with httpx.AsyncClient(transport=transport, base_url="http://procureflow") as client:
         client.people = People(pool)  # type: ignore[attr-defined]
+        yield client
+
+
+@pytest.fixture
+async def api(
+    env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    database_url: str,
+    settings: Settings,
+    worker: Worker,
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(env, pool, database_url, settings) as client:
+        yield client
+
+
+@pytest.fixture
+async def api_without_worker(
+    env: WorkflowEnvironment, pool: asyncpg.Pool, database_url: str, settings: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API alone: the test starts and stops its own workers."""
+    async with api_client(env, pool, database_url, settings) as client:
         yield client
 
 

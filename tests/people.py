@@ -32,7 +32,8 @@ class People:
 
     async def headers_for(self, actor: str, agency: str = DEFAULT_AGENCY) -> dict[str, str]:
         """'agency' and 'spo' act for the given agency; 'cpo', 'ppb', 'cei' are themselves;
-        'public' sends no credentials; any other name is a vendor of that name."""
+        'public' sends no credentials; 'member:<unit>' is that unit's purchasing official; any
+        other name is a vendor of that name."""
         if actor == "public":
             return {}
         if actor == "agency":
@@ -41,6 +42,9 @@ class People:
             token = await self.token("spo", agency=agency)
         elif actor in ("cpo", "ppb", "cei"):
             token = await self.token(actor)
+        elif actor.startswith("member:"):
+            # A purchasing official of the unit of local government named after the colon.
+            token = await self.token("member", agency=actor.removeprefix("member:"))
         else:
             token = await self.token("vendor", vendor=actor)
         return {"Authorization": f"Bearer {token}"}

@@ -24,6 +24,7 @@ from db.pool import create_pool
 from db.sealing import Sealer
 from procure import binaries
 from procure.clock import SimulatedClock
+from procure.search_attributes import register as register_search_attributes
 from procure.settings import Settings
 from procure.worker import DATA_CONVERTER, create_worker
 from tests.conftest import ANCHOR, BID_KEY, TASK_QUEUE
@@ -191,6 +192,7 @@ async def main() -> None:
                 data_converter=DATA_CONVERTER,
                 test_server_existing_path=binaries.temporal_test_server(),
             )
+            await register_search_attributes(env.client)
             await env.sleep(ANCHOR - await env.get_current_time())
             services = Services(
                 settings=Settings(task_queue=TASK_QUEUE, bid_key=BID_KEY),

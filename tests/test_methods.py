@@ -647,3 +647,43 @@ def test_schedule_cli(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "2099-03-16  earliest_hearing  (30 ILCS 500/15-25(c-15))" in out
     assert date(2099, 3, 16).isoformat() in out
+
+
+async def test_emergency_recorded_after_the_fact_counts_from_its_award(
+    api: httpx.AsyncClient, env: WorkflowEnvironment, pool: asyncpg.Pool
+) -> None:
+    d = driver(api, env, "EM")
+    assert (await d.launch(method="emergency", opening_at=None)).status_code == 201
+    future = await d.refused(
+        "award",
+        {
+            "vendor": "FloodFix",
+            "price": "1.00",
+            "reasons": "Flood.",
+            "term_days": 10,
+            "awarded_on": "2099-03-03",
+        },
+    )
+    assert future["citation"] == "30 ILCS 500/20-30"
+    # Awarded Mon 23 Feb, recorded Mon 2 Mar: 23 Feb + 5 = Sat 28 Feb, then Sun 1 Mar: the
+    # disclosure was due Mon 2 Mar, today, and the agency is reminded at once.
+    awarded = await d.ok(
+        "award",
+        {
+            "vendor": "FloodFix",
+            "price": "1.00",
+            "reasons": "Flood.",
+            "term_days": 10,
+            "awarded_on": "2099-02-23",
+        },
+    )
+    due = {x["name"]: x for x in awarded["deadlines"]}["emergency_disclosure_due:1"]
+    assert due["due_on"] == "2099-03-02"
+    assert awarded["emergency"]["term_ends_on"] == "2099-03-04"
+    await d.advance_to(chicago(2099, 3, 2, 9, 1))
+    offsets = [
+        r["content"]["offset"]
+        for r in await messages(pool, d.reference, "reminder:")
+        if r["content"]["deadline"] == "emergency_disclosure_due:1"
+    ]
+    assert offsets == ["due"]

@@ -32,7 +32,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def running_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def running_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
     data = tmp_path_factory.mktemp("service")
     api_port, temporal_port = free_port(), free_port()
     env = os.environ | {
@@ -84,7 +84,7 @@ def running_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         token = next(
             line.split()[1] for line in created.stdout.splitlines() if line.startswith("token")
         )
-        yield base, token
+        yield base, token, data
     finally:
         proc.terminate()
         try:
@@ -95,10 +95,10 @@ def running_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(
-    running_service: tuple[str, str],
+    running_service: tuple[str, str, Path],
 ) -> None:
     assert SCHEMATHESIS is not None, "schemathesis is installed with the dev extras"
-    base, token = running_service
+    base, token, scratch = running_service
     result = subprocess.run(
         [
             SCHEMATHESIS,
@@ -121,6 +121,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
         capture_output=True,
         text=True,
         check=False,
+        cwd=scratch,  # schemathesis keeps a cache in its working directory
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "42/42" in result.stdout or "Tested:" in result.stdout

@@ -26,11 +26,13 @@ from api.app import create_app
 from api.services import Services
 from procure import binaries
 from procure.clock import SimulatedClock, SystemClock
+from procure.search_attributes import register as register_search_attributes
 from procure.settings import Settings
 from procure.worker import DATA_CONVERTER
 from tests.conftest import ANCHOR, BID_KEY
 from tests.driver import HAPPY_PATH_TRIGGERS, Driver, chicago
 from tests.people import People
+from workflows import search
 
 QUEUE = "procurements-crash"
 
@@ -151,6 +153,7 @@ async def test_killed_worker_on_time_skipping_server_to_closed(
         data_converter=DATA_CONVERTER, test_server_existing_path=binaries.temporal_test_server()
     )
     try:
+        await register_search_attributes(env.client)
         await env.sleep(ANCHOR - await env.get_current_time())
         address = env.client.service_client.config.target_host
         first, second, third = (WorkerProcess(database_url, address, cache=False) for _ in range(3))
@@ -195,6 +198,7 @@ async def test_killed_worker_on_real_dev_server(
     env = await WorkflowEnvironment.start_local(
         data_converter=DATA_CONVERTER,
         dev_server_existing_path=binaries.temporal_cli(),
+        search_attributes=list(search.ALL),
         dev_server_startup_timeout=timedelta(seconds=60),
     )
     try:

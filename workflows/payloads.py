@@ -29,6 +29,7 @@ class LaunchInput(BaseModel):
     small_purchase_limit: str | None = None
     small_purchase_limit_citation: str | None = None
     split_flag: str | None = None
+    reminder_offsets: list[int] | None = None
 
 
 class CommandResult(BaseModel):

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         Refusal,
         Refused,
     )
+    from workflows import search
     from workflows.payloads import (
         CommandResult,
         LaunchInput,
@@ -64,6 +65,7 @@ _ACTIVITY_TIMEOUT = timedelta(seconds=10)
 REFUSED = "Refused"
 FORBIDDEN = "Forbidden"
 REMINDERS_PATCH = "deadline-reminders"
+SEARCH_PATCH = "search-attributes"
 
 
 def refusal_error(refusal: Refusal) -> ApplicationError:
@@ -91,6 +93,8 @@ class ProcurementWorkflow:
         self.facts.small_purchase_limit = launch.small_purchase_limit
         self.facts.small_purchase_limit_citation = launch.small_purchase_limit_citation
         self.facts.split_flag = launch.split_flag
+        if launch.reminder_offsets is not None:
+            self.facts.reminder_offsets = list(launch.reminder_offsets)
         self.machine = ProcurementMachine(self.facts)
         self.lock = asyncio.Lock()
         self.revision = 0
@@ -99,6 +103,8 @@ class ProcurementWorkflow:
         self.ready = False
         self.woken = False
         self.reminders_on = True
+        self.search_on = True
+        self.search_values: tuple[Any, ...] | None = None
 
     # ---- run -------------------------------------------------------------------------------
     @workflow.run
@@ -106,6 +112,8 @@ class ProcurementWorkflow:
         # Procurements started before deadline reminders existed keep their timers as they
         # were; every newer one wakes for its reminders too.
         self.reminders_on = workflow.patched(REMINDERS_PATCH)
+        # Likewise, only procurements started since carry search attributes.
+        self.search_on = workflow.patched(SEARCH_PATCH)
         async with self.lock:
             self.machine.record_launch(
                 launch.launched_by,
@@ -244,6 +252,14 @@ class ProcurementWorkflow:
                 )
             )
 
+    @workflow.update
+    async def resync(self) -> int:
+        """Write the read model again (reconciliation repairs a drifted row this way)."""
+        await workflow.wait_condition(lambda: self.ready)
+        async with self.lock:
+            await self._persist([], force=True)
+        return self.revision
+
     @workflow.query
     def facts_snapshot(self) -> dict[str, Any]:
         return self.facts.model_dump(mode="json")
@@ -374,3 +390,19 @@ class ProcurementWorkflow:
         )
         self.persisted_seq = self.facts.seq
         self.persisted_next = next_key
+        self._upsert_search_attributes(next_key[1])
+
+    def _upsert_search_attributes(self, next_at: Any) -> None:
+        values = (self.facts.state, self.facts.notice.agency, self.facts.method, next_at)
+        if not self.search_on or values == self.search_values:
+            return
+        updates: list[SearchAttributeUpdate[Any]] = [
+            search.STATE.value_set(self.facts.state),
+            search.AGENCY.value_set(self.facts.notice.agency),
+            search.METHOD.value_set(self.facts.method),
+            search.NEXT_DEADLINE.value_set(next_at)
+            if next_at is not None
+            else search.NEXT_DEADLINE.value_unset(),
+        ]
+        workflow.upsert_search_attributes(updates)
+        self.search_values = values

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from api import commands, gateway, idempotency, queries
 from api.auth import Caller, User, forbidden
-from api.errors import RESPONSES, ApiError, not_found
+from api.errors import CREATED_OR_SAME, RESPONSES, ApiError, not_found
 from api.services import Services
 from api.views import summary_view
 from db import audit
@@ -31,7 +31,9 @@ def services(request: Request) -> Services:
 Svc = Annotated[Services, Depends(services)]
 
 
-@router.post("", status_code=201, responses=ERRORS, summary="Create and launch a procurement")
+@router.post(
+    "", status_code=201, responses=CREATED_OR_SAME, summary="Create and launch a procurement"
+)
 async def launch(spec: LaunchSpec, request: Request, svc: Svc, user: User) -> JSONResponse:
     """Starts the procurement's workflow in `draft`, for the caller's own agency. The reference
     is the workflow id: the same body sent again returns the procurement (200); a different body

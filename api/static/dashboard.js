@@ -1,0 +1,497 @@
+/* Procurement oversight dashboard: signs in with a token kept for this tab, reads the
+ * dashboard's JSON with it, and reloads what it shows whenever the read model changes. */
+"use strict";
+
+(function () {
+  const TOKEN_KEY = "procureflow.token";
+  const STATES = ["draft", "published", "evaluation", "review_window", "awarded", "closed", "cancelled"];
+  const TZ = "America/Chicago";
+  const dateTime = new Intl.DateTimeFormat("en-US", {
+    timeZone: TZ, weekday: "short", month: "short", day: "numeric", year: "numeric",
+    hour: "numeric", minute: "2-digit", timeZoneName: "short",
+  });
+  const dayOnly = new Intl.DateTimeFormat("en-US", {
+    timeZone: "UTC", weekday: "short", month: "short", day: "numeric", year: "numeric",
+  });
+
+  const shortTime = new Intl.DateTimeFormat("en-US", {
+    timeZone: TZ, month: "short", day: "numeric", year: "numeric", hour: "numeric", minute: "2-digit",
+  });
+
+  const $ = (id) => document.getElementById(id);
+
+  /* Builds an element; children are nodes or text, never markup. */
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") el.className = value;
+      else if (key === "text") el.textContent = value;
+      else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+      else el.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children.flat(Infinity)) {
+      if (child === null || child === undefined || child === false) continue;
+      el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return el;
+  }
+
+  const humanState = (s) => (s || "").replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
+  const fmtDateTime = (iso) => (iso ? dateTime.format(new Date(iso)) : "");
+  const fmtDay = (isoDay) => (isoDay ? dayOnly.format(new Date(isoDay + "T00:00:00Z")) : "");
+
+  function daysText(days, status) {
+    if (days === null || days === undefined) return "";
+    if (status === "met") return "done";
+    if (days === 0) return "today";
+    if (days < 0) return `${-days} day${days === -1 ? "" : "s"} ${status === "overdue" ? "overdue" : "ago"}`;
+    return `${days} day${days === 1 ? "" : "s"}`;
+  }
+
+  function daysClass(days, status) {
+    if (status === "overdue") return "days-overdue";
+    if (status === "met" || status === "passed") return "muted";
+    if (days !== null && days <= 3) return "days-soon";
+    return "";
+  }
+
+  const stateBadge = (state) => h("span", { class: `badge badge-${state}`, text: humanState(state) });
+  const statusBadge = (status) => h("span", { class: `badge badge-${status}`, text: status });
+
+  /* ---- signing in ------------------------------------------------------------------ */
+
+  const token = () => sessionStorage.getItem(TOKEN_KEY);
+
+  class ApiFailure extends Error {
+    constructor(status, body) {
+      super((body && (body.reason || (body.errors && body.errors.map((e) => `${e.field}: ${e.message}`).join("; ")))) || `HTTP ${status}`);
+      this.status = status;
+    }
+  }
+
+  async function api(path) {
+    const response = await fetch(path, {
+      headers: { Authorization: `Bearer ${token()}`, Accept: "application/json" },
+      cache: "no-store",
+    });
+    let body = null;
+    try { body = await response.json(); } catch (_) { body = null; }
+    if (!response.ok) throw new ApiFailure(response.status, body);
+    return body;
+  }
+
+  function showSignIn(message) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    stopLive();
+    $("app").hidden = true;
+    $("session").hidden = true;
+    $("signin").hidden = false;
+    const error = $("signin-error");
+    error.hidden = !message;
+    error.textContent = message || "";
+    $("token").value = "";
+    $("token").focus();
+  }
+
+  function showApp(viewer) {
+    $("signin").hidden = true;
+    $("app").hidden = false;
+    $("session").hidden = false;
+    const scope = viewer.sees_every_agency ? "every agency" : viewer.agency;
+    $("who").textContent = `${viewer.name} · ${viewer.role_name} · ${scope}`;
+  }
+
+  /* A failure that means the token will not do: back to the sign-in form, with the reason. */
+  function handleFailure(failure, area, signOutOn403) {
+    if (failure.status === 401 || (failure.status === 403 && signOutOn403)) {
+      showSignIn(failure.message);
+      return;
+    }
+    area.textContent = failure.message || "The service did not answer; retrying shortly.";
+    area.hidden = false;
+  }
+
+  /* ---- live updates ----------------------------------------------------------------- */
+
+  let live = null;
+
+  function setLive(state, text) {
+    const el = $("live");
+    if (!el) return;
+    el.classList.toggle("is-live", state === "live");
+    el.classList.toggle("is-down", state === "down");
+    $("live-text").textContent = text;
+  }
+
+  function stopLive() {
+    if (live) live.abort();
+    live = null;
+  }
+
+  /* Server-sent events read with fetch, so the token travels in a header, never in a URL. */
+  function startLive(onChange) {
+    stopLive();
+    const controller = new AbortController();
+    live = controller;
+    let delay = 1000;
+    const run = async () => {
+      while (!controller.signal.aborted) {
+        try {
+          const response = await fetch("/v1/dashboard/events", {
+            headers: { Authorization: `Bearer ${token()}`, Accept: "text/event-stream" },
+            signal: controller.signal,
+            cache: "no-store",
+          });
+          if (response.status === 401 || response.status === 403) {
+            const body = await response.json().catch(() => null);
+            showSignIn((body && body.reason) || "Sign in again.");
+            return;
+          }
+          if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+          const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+          let buffer = "";
+          delay = 1000;
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            buffer += value;
+            let cut;
+            while ((cut = buffer.indexOf("\n\n")) >= 0) {
+              const chunk = buffer.slice(0, cut);
+              buffer = buffer.slice(cut + 2);
+              const event = (chunk.match(/^event: (.*)$/m) || [])[1];
+              if (event === "ready" || event === "change") {
+                setLive("live", "Live updates");
+                if (event === "change") onChange();
+              }
+            }
+          }
+        } catch (error) {
+          if (controller.signal.aborted) return;
+        }
+        setLive("down", "Reconnecting…");
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, 30000);
+        onChange();
+      }
+    };
+    run();
+  }
+
+  /* ---- the list ----------------------------------------------------------------------- */
+
+  const DEFAULT_ORDER = { next_deadline: "asc", updated: "desc", reference: "asc", agency: "asc", state: "asc" };
+
+  function listPage() {
+    const params = new URLSearchParams(location.search);
+    const view = {
+      state: params.get("state") || "",
+      agency: params.get("agency") || "",
+      method: params.get("method") || "",
+      due_within_days: params.get("due_within_days") || "",
+      overdue: params.get("overdue") === "true",
+      protest_pending: params.get("protest_pending") === "true",
+      sort: params.get("sort") || "next_deadline",
+      order: params.get("order") || "",
+      limit: params.get("limit") || "50",
+    };
+    let cursors = [null]; // the cursor of each page visited, for "Previous"
+    let page = 0;
+    let nextCursor = null;
+    let loading = null;
+    let agenciesLoaded = false;
+
+    function query(withCursor) {
+      const q = new URLSearchParams();
+      for (const key of ["state", "agency", "method", "due_within_days"]) if (view[key]) q.set(key, view[key]);
+      if (view.overdue) q.set("overdue", "true");
+      if (view.protest_pending) q.set("protest_pending", "true");
+      if (view.sort !== "next_deadline") q.set("sort", view.sort);
+      if (view.order) q.set("order", view.order);
+      if (view.limit !== "50") q.set("limit", view.limit);
+      if (withCursor && cursors[page]) q.set("cursor", cursors[page]);
+      return q;
+    }
+
+    function syncForm() {
+      $("f-state").value = view.state;
+      $("f-agency").value = view.agency;
+      $("f-method").value = view.method;
+      $("f-due").value = view.due_within_days;
+      $("f-overdue").checked = view.overdue;
+      $("f-protest").checked = view.protest_pending;
+      $("page-size").value = view.limit;
+      const order = view.order || DEFAULT_ORDER[view.sort];
+      for (const th of document.querySelectorAll("th[data-sort]")) {
+        if (th.dataset.sort === view.sort) th.setAttribute("aria-sort", order === "asc" ? "ascending" : "descending");
+        else th.removeAttribute("aria-sort");
+      }
+    }
+
+    function restart() {
+      cursors = [null];
+      page = 0;
+      const q = query(false).toString();
+      history.replaceState(null, "", q ? `?${q}` : location.pathname);
+      syncForm();
+      load();
+    }
+
+    async function loadAgencies(viewer) {
+      if (agenciesLoaded) return;
+      agenciesLoaded = true;
+      const select = $("f-agency");
+      if (!viewer.sees_every_agency) {
+        select.replaceChildren(h("option", { value: viewer.agency, text: viewer.agency }));
+        select.disabled = true;
+        return;
+      }
+      try {
+        const { agencies } = await api("/v1/dashboard/agencies");
+        for (const agency of agencies) select.append(h("option", { value: agency, text: agency }));
+        select.value = view.agency;
+      } catch (_) {
+        agenciesLoaded = false;
+      }
+    }
+
+    function renderCounts(counts, total) {
+      const all = STATES.reduce((n, s) => n + (counts[s] || 0), 0);
+      const tile = (state, label, n) =>
+        h("button", {
+          type: "button", class: "count", "data-state": state || "all",
+          "aria-pressed": String(view.state === state),
+          onclick: () => { view.state = view.state === state ? "" : state; restart(); },
+        }, h("span", { class: n ? "count-n" : "count-n is-zero", text: n.toLocaleString("en-US") }), h("span", { class: "count-label", text: label }));
+      $("counts").replaceChildren(
+        tile("", "All states", all),
+        ...STATES.map((s) => tile(s, humanState(s), counts[s] || 0)),
+      );
+      return total;
+    }
+
+    function renderRows(data) {
+      const rows = data.items.map((item) => {
+        const d = item.next_deadline;
+        return h("tr", { class: item.overdue ? "is-overdue" : "", "data-reference": item.reference },
+          h("td", {},
+            h("a", { class: "ref", href: item.page_url, text: item.reference }),
+            h("span", { class: "sub", text: item.title })),
+          h("td", { text: item.agency }),
+          h("td", { class: "nowrap" }, h("span", { text: item.method_label }), h("span", { class: "sub", text: item.method_citation })),
+          h("td", { class: "nowrap" }, stateBadge(item.state),
+            item.protest_pending ? h("div", { class: "flags" }, h("span", { class: "badge badge-protest", text: "protest pending" })) : null),
+          h("td", {},
+            d ? [h("span", { class: "deadline-name", text: d.label }),
+                 d.status === "overdue" || d.status === "due" ? [" ", statusBadge(d.status)] : null,
+                 h("span", { class: "sub when", text: fmtDateTime(d.due_at) })]
+              : h("span", { class: "muted", text: "—" })),
+          h("td", { class: `num ${d ? daysClass(d.days_left, d.status) : ""}` }, d ? daysText(d.days_left, d.status) : ""),
+          h("td", { class: "when muted", text: shortTime.format(new Date(item.updated_at)) }));
+      });
+      $("rows").replaceChildren(...rows);
+      $("empty").hidden = rows.length > 0;
+      const size = Number(view.limit);
+      const first = page * size + 1;
+      $("range").textContent = rows.length
+        ? `${first.toLocaleString("en-US")}–${(first + rows.length - 1).toLocaleString("en-US")} of ${data.total.toLocaleString("en-US")}`
+        : `0 of ${data.total.toLocaleString("en-US")}`;
+      $("prev").disabled = page === 0;
+      $("next").disabled = !nextCursor;
+    }
+
+    async function load() {
+      const mine = Symbol("load");
+      loading = mine;
+      try {
+        const data = await api(`/v1/dashboard/procurements?${query(true)}`);
+        if (loading !== mine) return;
+        nextCursor = data.next_cursor;
+        $("list-error").hidden = true;
+        showApp(data.viewer);
+        $("scope-note").textContent = data.viewer.sees_every_agency
+          ? `Every agency's procurements, with the next statutory date. Service clock: ${fmtDateTime(data.as_of)}.`
+          : `${data.viewer.agency}'s procurements, with the next statutory date. Service clock: ${fmtDateTime(data.as_of)}.`;
+        renderCounts(data.counts, data.total);
+        renderRows(data);
+        loadAgencies(data.viewer);
+        if (!live) startLive(() => load());
+        document.body.dataset.loaded = "true";
+      } catch (failure) {
+        if (loading !== mine) return;
+        handleFailure(failure, $("list-error"), true);
+      }
+    }
+
+    $("filters").addEventListener("change", (event) => {
+      const t = event.target;
+      if (t.id === "f-overdue") view.overdue = t.checked;
+      else if (t.id === "f-protest") view.protest_pending = t.checked;
+      else if (t.name) view[t.name] = t.value;
+      restart();
+    });
+    $("filters").addEventListener("submit", (event) => event.preventDefault());
+    $("filters").addEventListener("reset", (event) => {
+      event.preventDefault();
+      Object.assign(view, { state: "", agency: "", method: "", due_within_days: "", overdue: false, protest_pending: false });
+      restart();
+    });
+    $("page-size").addEventListener("change", (event) => { view.limit = event.target.value; restart(); });
+    for (const th of document.querySelectorAll("th[data-sort]")) {
+      th.tabIndex = 0;
+      const choose = () => {
+        const sort = th.dataset.sort;
+        const current = view.order || DEFAULT_ORDER[view.sort];
+        if (view.sort === sort) view.order = current === "asc" ? "desc" : "asc";
+        else { view.sort = sort; view.order = ""; }
+        restart();
+      };
+      th.addEventListener("click", choose);
+      th.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); choose(); } });
+    }
+    $("next").addEventListener("click", () => {
+      if (!nextCursor) return;
+      cursors = cursors.slice(0, page + 1).concat([nextCursor]);
+      page += 1;
+      load();
+    });
+    $("prev").addEventListener("click", () => {
+      if (page === 0) return;
+      page -= 1;
+      load();
+    });
+
+    syncForm();
+    return load;
+  }
+
+  /* ---- one procurement ---------------------------------------------------------------- */
+
+  function procurementPage() {
+    const reference = document.body.dataset.reference;
+    const back = sessionStorage.getItem("procureflow.list");
+    if (back) $("back").href = back;
+
+    function fact(label, value) {
+      if (value === null || value === undefined || value === "") return null;
+      return h("div", {}, h("dt", { text: label }), h("dd", {}, value));
+    }
+
+    function renderTimeline(timeline) {
+      const groups = [["past", "Past"], ["current", "Current"], ["coming", "Coming"]];
+      $("timeline").replaceChildren(...groups.map(([key, title]) => {
+        const items = timeline[key];
+        return h("section", { class: "timeline-group", "data-group": key },
+          h("h3", { text: title }),
+          items.length
+            ? h("ol", {}, items.map((d) =>
+                h("li", { class: "timeline-item", "data-status": d.status, "data-name": d.name },
+                  h("div", { class: "timeline-top" },
+                    h("span", { class: "timeline-name", text: d.label }),
+                    statusBadge(d.status),
+                    d.provisional ? h("span", { class: "badge", text: "provisional" }) : null,
+                    h("span", { class: `${daysClass(d.days_left, d.status)}`, text: d.status === "met" || d.status === "passed" ? "" : daysText(d.days_left, d.status) })),
+                  h("div", { class: "timeline-date" }, fmtDateTime(d.due_at), " · ", h("code", { text: d.name })),
+                  h("p", { class: "timeline-desc" }, d.description, " ", h("span", { class: "muted", text: `(${d.citation})` })))))
+            : h("p", { class: "timeline-empty", text: key === "current" ? "Nothing due now." : "None." }));
+      }));
+    }
+
+    function group(title, items, render) {
+      return h("section", { class: "open-group" },
+        h("h3", {}, title, h("span", { class: "count-pill", text: String(items.length) })),
+        items.length ? h("ul", {}, items.map(render)) : h("p", { class: "open-none", text: "None open." }));
+    }
+
+    function renderOpenItems(open) {
+      $("open-items").replaceChildren(
+        group("Document requests", open.document_requests, (r) =>
+          h("li", { class: r.status === "overdue" ? "is-overdue" : "" },
+            h("div", {}, h("strong", { text: `${r.body} · ${r.request_id}` }), " ", statusBadge(r.status)),
+            h("div", { text: r.description }),
+            h("div", { class: "muted", text: `Due ${fmtDay(r.due_on)} · ${daysText(r.days_left, r.status)}` }))),
+        group("Protests pending", open.protests, (p) =>
+          h("li", {},
+            h("div", {}, h("strong", { text: `${p.protest_id} · ${p.protester}` }), " ", h("span", { class: "badge badge-protest", text: `${p.kind} protest` })),
+            h("div", { text: p.grounds }),
+            h("div", { class: "muted", text: `Filed ${fmtDateTime(p.filed_at)} · awaiting the chief procurement officer's decision` }))),
+        group("Filings due", open.filings_due, (d) =>
+          h("li", { class: d.status === "overdue" ? "is-overdue" : "" },
+            h("div", {}, h("strong", { text: d.label }), " ", statusBadge(d.status)),
+            h("div", { class: "muted", text: `Due ${fmtDay(d.due_on)} · ${daysText(d.days_left, d.status)} · ${d.citation}` }))),
+      );
+    }
+
+    function renderHistory(steps) {
+      $("history").replaceChildren(...steps.slice().reverse().map((s) =>
+        h("tr", {},
+          h("td", { class: "when", text: fmtDateTime(s.at) }),
+          h("td", {}, h("code", { text: s.trigger })),
+          h("td", { class: "nowrap" }, s.from_state === s.to_state ? stateBadge(s.to_state) : [stateBadge(s.from_state), " → ", stateBadge(s.to_state)]),
+          h("td", {}, s.actor, h("span", { class: "sub", text: s.role })),
+          h("td", { class: "muted", text: s.citation }),
+          h("td", { text: s.summary }))));
+    }
+
+    async function load() {
+      try {
+        const d = await api(`/v1/dashboard/procurements/${encodeURIComponent(reference)}`);
+        showApp(d.viewer);
+        $("detail-error").hidden = true;
+        $("detail").hidden = false;
+        document.title = `${d.reference} · Procurement oversight · procureflow`;
+        $("d-agency").textContent = d.agency;
+        $("d-title").textContent = d.title;
+        $("d-state").className = `badge badge-${d.state}`;
+        $("d-state").textContent = humanState(d.state);
+        const next = d.next_deadline;
+        $("d-facts").replaceChildren(...[
+          fact("Method", d.method_name),
+          fact("Chief procurement office", d.chief_procurement_office),
+          fact("Published", d.published_on ? fmtDay(d.published_on) : "Not yet"),
+          fact("Offers received", String(d.bids_received)),
+          fact("Next deadline", next ? [next.label, " · ", fmtDateTime(next.due_at), " (", daysText(next.days_left, next.status), ")"] : "None upcoming"),
+          fact("Service clock", fmtDateTime(d.as_of)),
+        ].filter(Boolean));
+        const attention = d.timeline.current.filter((x) => x.status === "overdue" || x.status === "due");
+        $("d-attention").replaceChildren(...attention.map((x) =>
+          h("p", { class: `alert ${x.status === "overdue" ? "alert-error" : "alert-warning"}`, role: "status" },
+            h("strong", { text: `${x.label} ${x.status === "overdue" ? "is overdue" : "is due"}` }),
+            ` — set for ${fmtDateTime(x.due_at)}${x.status === "overdue" ? ` (${daysText(x.days_left, x.status)})` : ""}. ${x.description} (${x.citation})`)));
+        const workflow = $("d-workflow");
+        if (d.workflow_url) { workflow.href = d.workflow_url; workflow.hidden = false; }
+        renderTimeline(d.timeline);
+        renderOpenItems(d.open_items);
+        renderHistory(d.history);
+        if (!live) startLive(() => load());
+        document.body.dataset.loaded = "true";
+      } catch (failure) {
+        handleFailure(failure, $("detail-error"), false);
+      }
+    }
+    return load;
+  }
+
+  /* ---- start ------------------------------------------------------------------------------- */
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const kind = document.body.dataset.page;
+    const load = kind === "procurement" ? procurementPage() : listPage();
+    if (kind === "list") {
+      // Coming back from a procurement returns to the same filters.
+      window.addEventListener("pagehide", () => sessionStorage.setItem("procureflow.list", location.pathname + location.search));
+    }
+    $("signin-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const value = $("token").value.trim();
+      if (!value) return;
+      sessionStorage.setItem(TOKEN_KEY, value);
+      $("signin-error").hidden = true;
+      load();
+    });
+    $("sign-out").addEventListener("click", () => showSignIn(""));
+    if (token()) load();
+    else showSignIn("");
+  });
+})();

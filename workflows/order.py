@@ -1,0 +1,521 @@
+"""The order workflow: a member's purchase off a contract open to joint or cooperative use.
+
+One durable run per order; its id is the order reference, so the same order sent twice reaches
+the same run and is never placed twice. On start it reads the member and the contract and
+applies ``cooperative.rules``:
+
+- ``placed``: the order is written with its purchase order to the vendor in the outbox, in
+  one transaction that checks the contract's ceiling again under a lock on the contract;
+- ``held``: a school district's first cooperative order, when the only thing missing is its
+  MICPA. The order waits, with the next step named, until the MICPA is recorded (the
+  ``documents_recorded`` update), the member withdraws it, or the contract's term ends; it
+  also looks again once a day, so a recorded MICPA is never missed;
+- ``refused``: with the reason and the citation (not eligible, no resolution on file, outside
+  the contract's term, over its ceiling, not on the contract).
+
+A placed order then reminds its member when the contract's term is about to end and when it
+has ended. Commands are Temporal updates with validators, so a refused command leaves no trace
+in the history; every step is audited under the order reference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from cooperative import rules
+    from cooperative.models import (
+        ContractRecord,
+        Decision,
+        DocumentsRecorded,
+        FactsRequest,
+        MemberRecord,
+        OrderEvent,
+        OrderFacts,
+        OrderInput,
+        OrderMessage,
+        OrderOutcome,
+        OrderState,
+        OrderStep,
+        PersistResult,
+        Refusal,
+        Withdrawal,
+    )
+    from rules.calendar import end_of_day, local_date, start_of_day
+    from state_machines.models import Principal
+
+WORKFLOW_NAME = "Order"
+REFUSED = "Refused"
+FORBIDDEN = "Forbidden"
+SYSTEM_ACTOR = "system"
+RECHECK_EVERY = timedelta(days=1)
+
+_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+)
+_TIMEOUT = timedelta(seconds=10)
+_STATE_OF: dict[str, OrderState] = {"place": "placed", "hold": "held", "refuse": "refused"}
+
+
+def refusal_error(refusal: Refusal) -> ApplicationError:
+    return ApplicationError(refusal.reason, refusal.as_dict(), type=REFUSED, non_retryable=True)
+
+
+def forbidden_error(reason: str) -> ApplicationError:
+    detail = {"code": "forbidden", "citation": "", "reason": reason, "field": None}
+    return ApplicationError(reason, detail, type=FORBIDDEN, non_retryable=True)
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class OrderWorkflow:
+    @workflow.init
+    def __init__(self, order: OrderInput) -> None:
+        self.order = order
+        self.state: OrderState = "received"
+        self.decision: Decision | None = None
+        self.member: MemberRecord | None = None
+        self.contract: ContractRecord | None = None
+        self.events: list[OrderEvent] = []
+        self.revision = 0
+        self.created_at = workflow.now()
+        self.placed_at: datetime | None = None
+        self.withdrawal: dict[str, Any] | None = None
+        self.lock = asyncio.Lock()
+        self.decided = False
+
+    # ---- run -------------------------------------------------------------------------------
+    @workflow.run
+    async def run(self, order: OrderInput) -> str:
+        async with self.lock:
+            decision = await self._check()
+            await self._apply(
+                decision,
+                "submit",
+                order.submitted_by.name,
+                order.submitted_by.role,
+                order.request_id,
+                automatic=False,
+            )
+            self.decided = True
+        while self.state == "held":
+            now = workflow.now()
+            timeout = max(self._held_wakeup(now) - now, timedelta(seconds=1))
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(lambda: self.state != "held", timeout=timeout)
+            async with self.lock:
+                if self.state == "held":
+                    decision = await self._check()
+                    if decision.outcome != "hold":
+                        await self._apply(
+                            decision, "recheck", SYSTEM_ACTOR, "system", None, automatic=True
+                        )
+        if self.state == "placed":
+            await self._term_reminders()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.state
+
+    def _held_wakeup(self, now: datetime) -> datetime:
+        """Look again daily, and at the end of the contract's term, when a held order lapses."""
+        wake = now + RECHECK_EVERY
+        if self.contract is not None:
+            wake = min(wake, end_of_day(self.contract.ends_on))
+        return wake
+
+    async def _term_reminders(self) -> None:
+        contract = self.contract
+        assert contract is not None
+        for kind, day in rules.term_reminders(contract.ends_on):
+            at = start_of_day(day)
+            now = workflow.now()
+            if at > now:
+                await workflow.sleep(at - now)
+            message = OrderMessage(
+                reference=contract.reference,
+                seq=0,
+                kind=f"reminder:{kind}",
+                recipient=rules.member_recipient(self.order.member_name),
+                content={**rules.reminder_content(kind, contract), "order": self._reference},
+            )
+            async with self.lock:
+                await self._persist([], [message])
+
+    # ---- commands ----------------------------------------------------------------------------
+    @workflow.update
+    async def confirm(self, digest: str) -> OrderOutcome:
+        """The same order sent again gets the order as it stands."""
+        await workflow.wait_condition(lambda: self.decided)
+        return self._outcome()
+
+    @confirm.validator
+    def _validate_confirm(self, digest: str) -> None:
+        if digest != self.order.digest:
+            raise refusal_error(
+                Refusal(
+                    code="reference_in_use",
+                    citation=rules.SERVICE_RULE,
+                    reason=f"Order {self._reference} was already sent with different contents; "
+                    "a reference names one order.",
+                    field="reference",
+                )
+            )
+
+    @workflow.update
+    async def documents_recorded(self, note: DocumentsRecorded) -> OrderOutcome:
+        """A document was put on file for the member: a held order is checked again and placed
+        if nothing is missing now."""
+        await workflow.wait_condition(lambda: self.decided)
+        async with self.lock:
+            self._may_act(note.principal, "documents_recorded")
+            decision = await self._check()
+            if decision.outcome != "hold":
+                await self._apply(
+                    decision,
+                    "documents_recorded",
+                    note.principal.name,
+                    note.principal.role,
+                    note.request_id,
+                    automatic=False,
+                )
+            return self._outcome()
+
+    @documents_recorded.validator
+    def _validate_documents(self, note: DocumentsRecorded) -> None:
+        self._may_act(note.principal, "documents_recorded")
+
+    @workflow.update
+    async def withdraw(self, withdrawal: Withdrawal) -> OrderOutcome:
+        """The member withdraws a held order; a placed one is with the vendor already."""
+        await workflow.wait_condition(lambda: self.decided)
+        async with self.lock:
+            self._may_act(withdrawal.principal, "withdraw")
+            now = workflow.now()
+            self.withdrawal = {
+                "by": withdrawal.principal.name,
+                "at": now.isoformat(),
+                "reason": withdrawal.reason,
+            }
+            event = self._event(
+                "withdraw",
+                "accepted",
+                "withdrawn",
+                withdrawal.principal.name,
+                withdrawal.principal.role,
+                rules.PROGRAMS[self.contract.program].citation if self.contract else "",
+                f"Withdrawn by {withdrawal.principal.name}: {withdrawal.reason}",
+                withdrawal.request_id,
+            )
+            self.state = "withdrawn"
+            await self._persist([event], [self._member_notice("order_withdrawn", event.summary)])
+            return self._outcome()
+
+    @withdraw.validator
+    def _validate_withdraw(self, withdrawal: Withdrawal) -> None:
+        self._may_act(withdrawal.principal, "withdraw")
+
+    @workflow.query
+    def snapshot(self) -> dict[str, Any]:
+        return self._snapshot()
+
+    def _may_act(self, principal: Principal, command: str) -> None:
+        denied = rules.may_act_on_order(principal, self.order.member_name)
+        if denied is not None:
+            raise forbidden_error(denied)
+        if self.state != "held":
+            raise refusal_error(
+                Refusal(
+                    code="not_held",
+                    citation=rules.PROGRAMS[self.contract.program].citation
+                    if self.contract
+                    else rules.SERVICE_RULE,
+                    reason=f"Order {self._reference} is {self.state}; only a held order is "
+                    + ("checked again." if command == "documents_recorded" else "withdrawn."),
+                    field=None,
+                )
+            )
+
+    # ---- steps -------------------------------------------------------------------------------
+    @property
+    def _reference(self) -> str:
+        return self.order.request.reference
+
+    async def _check(self) -> Decision:
+        facts = await workflow.execute_activity(
+            "cooperative_order_facts",
+            FactsRequest(
+                reference=self._reference,
+                member_name=self.order.member_name,
+                contract_reference=self.order.request.contract,
+            ),
+            result_type=OrderFacts,
+            start_to_close_timeout=_TIMEOUT,
+            retry_policy=_RETRY,
+        )
+        self.member = facts.member
+        self.contract = facts.contract
+        return rules.evaluate(
+            member_name=self.order.member_name,
+            member=facts.member,
+            contract=facts.contract,
+            lines=self.order.request.lines,
+            placed_total=facts.placed_total,
+            today=local_date(workflow.now()),
+        )
+
+    async def _apply(
+        self,
+        decision: Decision,
+        command: str,
+        actor: str,
+        role: str,
+        request_id: str | None,
+        *,
+        automatic: bool,
+    ) -> None:
+        """Move to what the decision says and record it; placing checks the ceiling again in
+        the write, and a ceiling filled meanwhile turns the placement into a refusal."""
+        if decision.outcome == "place":
+            self.decision = decision
+            self.placed_at = workflow.now()
+            event = self._decision_event(decision, command, actor, role, request_id, automatic)
+            self.state = "placed"
+            result = await self._persist([event], self._placed_messages(decision), place=True)
+            if result.placed:
+                return
+            # Nothing was written: the same step becomes a refusal.
+            assert result.refusal is not None
+            self.events.pop()
+            self.state = event.from_state
+            self.placed_at = None
+            refusal = result.refusal
+            decision = decision.model_copy(
+                update={
+                    "outcome": "refuse",
+                    "code": refusal.code,
+                    "citation": refusal.citation,
+                    "reason": refusal.reason,
+                    "field": refusal.field,
+                }
+            )
+        self.decision = decision
+        event = self._decision_event(decision, command, actor, role, request_id, automatic)
+        self.state = _STATE_OF[decision.outcome]
+        kind = "order_held" if decision.outcome == "hold" else "order_refused"
+        await self._persist([event], [self._member_notice(kind, decision.reason)])
+
+    def _decision_event(
+        self,
+        decision: Decision,
+        command: str,
+        actor: str,
+        role: str,
+        request_id: str | None,
+        automatic: bool,
+    ) -> OrderEvent:
+        to_state = _STATE_OF[decision.outcome]
+        if automatic:
+            outcome = "automatic"
+        elif decision.outcome == "refuse" and command == "submit":
+            outcome = "refused"
+        else:
+            outcome = "accepted"
+        return self._event(
+            command,
+            outcome,
+            to_state,
+            actor,
+            role,
+            decision.citation,
+            decision.reason,
+            request_id,
+        )
+
+    def _event(
+        self,
+        command: str,
+        outcome: str,
+        to_state: str,
+        actor: str,
+        role: str,
+        citation: str,
+        summary: str,
+        request_id: str | None,
+    ) -> OrderEvent:
+        event = OrderEvent(
+            seq=len(self.events) + 1,
+            command=command,
+            outcome=outcome,  # type: ignore[arg-type]
+            from_state=self.state,
+            to_state=to_state,  # type: ignore[arg-type]
+            actor=actor,
+            role=role,
+            at=workflow.now(),
+            citation=citation,
+            summary=summary,
+            request_id=request_id,
+        )
+        self.events.append(event)
+        return event
+
+    def _placed_messages(self, decision: Decision) -> list[OrderMessage]:
+        contract = self.contract
+        assert contract is not None
+        seq = len(self.events)  # the placing step's own
+        purchase_order = {
+            "order": self._reference,
+            "contract": contract.reference,
+            "program": rules.PROGRAMS[contract.program].name,
+            "statute": contract.statute,
+            "buyer": self.order.member_name,
+            "ordered_by": self.order.submitted_by.name,
+            "lead": contract.lead,
+            "lines": [line.model_dump(mode="json") for line in decision.lines],
+            "total": f"{decision.total:.2f}",
+            "delivery": self.order.request.delivery,
+            "placed_at": workflow.now().isoformat(),
+        }
+        notice = {
+            "order": self._reference,
+            "contract": contract.reference,
+            "vendor": contract.vendor,
+            "buyer": self.order.member_name,
+            "total": f"{decision.total:.2f}",
+            "summary": decision.reason,
+        }
+        return [
+            OrderMessage(
+                reference=self._reference,
+                seq=seq,
+                kind="purchase_order",
+                recipient=contract.vendor,
+                content=purchase_order,
+            ),
+            OrderMessage(
+                reference=self._reference,
+                seq=seq,
+                kind="order_placed",
+                recipient=rules.member_recipient(self.order.member_name),
+                content=notice,
+            ),
+            OrderMessage(
+                reference=self._reference,
+                seq=seq,
+                kind="order_placed",
+                recipient=rules.lead_recipient(contract),
+                content=notice,
+            ),
+        ]
+
+    def _member_notice(self, kind: str, summary: str) -> OrderMessage:
+        decision = self.decision
+        content: dict[str, Any] = {
+            "order": self._reference,
+            "contract": self.order.request.contract,
+            "state": self.state,
+            "summary": summary,
+        }
+        if decision is not None and kind != "order_withdrawn":
+            content |= {
+                "code": decision.code,
+                "citation": decision.citation,
+                "next_step": decision.next_step,
+            }
+        return OrderMessage(
+            reference=self._reference,
+            seq=len(self.events),
+            kind=kind,
+            recipient=rules.member_recipient(self.order.member_name),
+            content=content,
+        )
+
+    def _outcome(self) -> OrderOutcome:
+        d = self.decision
+        return OrderOutcome(
+            reference=self._reference,
+            state=self.state,
+            total=d.total if d else Decimal("0.00"),
+            code=d.code if d else None,
+            citation=d.citation if d else None,
+            reason=d.reason if d else None,
+            field=d.field if d else None,
+            next_step=d.next_step if d and self.state == "held" else None,
+        )
+
+    def _snapshot(self) -> dict[str, Any]:
+        d = self.decision
+        contract = self.contract
+        return {
+            "reference": self._reference,
+            "state": self.state,
+            "member": self.order.member_name,
+            "member_id": self.member.member_id if self.member else None,
+            "contract": self.order.request.contract,
+            "program": contract.program if contract else None,
+            "vendor": contract.vendor if contract else None,
+            "lead": contract.lead if contract else None,
+            "lines": [line.model_dump(mode="json") for line in d.lines] if d else [],
+            "requested_lines": [
+                line.model_dump(mode="json", exclude_none=True) for line in self.order.request.lines
+            ],
+            "total": f"{d.total:.2f}" if d else "0.00",
+            "delivery": self.order.request.delivery,
+            "decision": {
+                "code": d.code,
+                "citation": d.citation,
+                "reason": d.reason,
+                "field": d.field,
+                "next_step": d.next_step if self.state == "held" else None,
+            }
+            if d
+            else None,
+            "submitted_by": self.order.submitted_by.name,
+            "created_at": self.created_at.isoformat(),
+            "placed_at": self.placed_at.isoformat() if self.placed_at else None,
+            "withdrawal": self.withdrawal,
+            "history": [e.model_dump(mode="json") for e in self.events],
+        }
+
+    async def _persist(
+        self, audit: list[OrderEvent], messages: list[OrderMessage], *, place: bool = False
+    ) -> PersistResult:
+        contract = self.contract
+        d = self.decision
+        self.revision += 1
+        step = OrderStep(
+            reference=self._reference,
+            revision=self.revision,
+            state=self.state,
+            member_name=self.order.member_name,
+            member_id=self.member.member_id if self.member else None,
+            contract_reference=self.order.request.contract,
+            program=contract.program if contract else None,
+            vendor=contract.vendor if contract else None,
+            lead=contract.lead if contract else None,
+            total=d.total if d else Decimal("0.00"),
+            digest=self.order.digest,
+            submitted_by=self.order.submitted_by.name,
+            created_at=self.created_at,
+            updated_at=workflow.now(),
+            placed_at=self.placed_at,
+            place=place,
+            snapshot=self._snapshot(),
+            audit=audit,
+            messages=messages,
+        )
+        result: PersistResult = await workflow.execute_activity(
+            "cooperative_persist_order",
+            step,
+            result_type=PersistResult,
+            start_to_close_timeout=_TIMEOUT,
+            retry_policy=_RETRY,
+        )
+        return result

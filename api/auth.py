@@ -18,6 +18,7 @@ from api.errors import ApiError
 from api.services import Services
 from db.users import TOKEN_PREFIX, find_by_token
 from procure.settings import Settings
+from state_machines.authority import AGENCY_ROLES, OVERSIGHT_ROLES
 from state_machines.models import ROLE_NAMES, Principal
 
 
@@ -27,6 +28,21 @@ def unauthorized(reason: str) -> ApiError:
 
 def forbidden(reason: str) -> ApiError:
     return ApiError(403, {"error": "forbidden", "reason": reason})
+
+
+def list_scope(user: Principal, agency: str | None) -> str | None:
+    """The agency a caller's list of procurements is limited to (None: every agency), or 403:
+    oversight sees every agency, buyers and State purchasing officers their own."""
+    if user.role in OVERSIGHT_ROLES:
+        return agency
+    if user.role in AGENCY_ROLES:
+        if agency is not None and agency != user.agency:
+            raise forbidden(f"{user.name} reads only {user.agency}'s procurements.")
+        return user.agency
+    raise forbidden(
+        "Lists of procurements are for agencies and oversight; vendors read the Bulletin and "
+        "their own bid receipts."
+    )
 
 
 class OidcVerifier:

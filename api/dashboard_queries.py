@@ -20,13 +20,14 @@ import asyncpg
 
 from rules.calendar import CHICAGO
 
-Sort = Literal["next_deadline", "updated", "reference", "agency", "state"]
+Sort = Literal["next_deadline", "updated", "created", "reference", "agency", "state"]
 Order = Literal["asc", "desc"]
 
 # The order each sort takes when none is asked for: the nearest deadline, the latest change.
 DEFAULT_ORDER: dict[str, Order] = {
     "next_deadline": "asc",
     "updated": "desc",
+    "created": "desc",
     "reference": "asc",
     "agency": "asc",
     "state": "asc",
@@ -39,6 +40,8 @@ _SORT_KEYS: dict[tuple[str, str], tuple[str, str]] = {
     ("next_deadline", "desc"): ("COALESCE(watch_at, '-infinity'::timestamptz)", "timestamptz"),
     ("updated", "asc"): ("updated_at", "timestamptz"),
     ("updated", "desc"): ("updated_at", "timestamptz"),
+    ("created", "asc"): ("created_at", "timestamptz"),
+    ("created", "desc"): ("created_at", "timestamptz"),
     ("reference", "asc"): ("reference", "text"),
     ("reference", "desc"): ("reference", "text"),
     ("agency", "asc"): ("agency", "text"),

@@ -66,6 +66,17 @@ CREATED_OR_SAME: dict[int | str, dict[str, Any]] = {
 }
 
 
+def invalid_query(field: str, message: str) -> ApiError:
+    """422 for a query parameter that passed its type but not its meaning."""
+    return ApiError(
+        422,
+        {
+            "error": "invalid_request",
+            "errors": [{"field": f"query.{field}", "rule": field, "message": message}],
+        },
+    )
+
+
 def refused(refusal: dict[str, Any]) -> ApiError:
     return ApiError(409, {"error": "refused", **refusal})
 

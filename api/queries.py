@@ -18,57 +18,6 @@ async def procurement_row(pool: asyncpg.Pool, reference: str) -> asyncpg.Record 
     return row
 
 
-def encode_cursor(created_at: datetime, reference: str) -> str:
-    raw = json.dumps([created_at.isoformat(), reference]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    padded = cursor + "=" * (-len(cursor) % 4)
-    created, reference = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    return datetime.fromisoformat(created), str(reference)
-
-
-async def list_procurements(
-    pool: asyncpg.Pool,
-    *,
-    state: str | None,
-    agency: str | None,
-    limit: int,
-    cursor: tuple[datetime, str] | None,
-) -> tuple[list[asyncpg.Record], str | None]:
-    """Newest first, paged by a keyset cursor on (created_at, reference)."""
-    clauses: list[str] = []
-    args: list[object] = []
-    if state:
-        args.append(state)
-        clauses.append(f"state = ${len(args)}")
-    if agency:
-        args.append(agency)
-        clauses.append(f"agency = ${len(args)}")
-    if cursor:
-        args.extend(cursor)
-        clauses.append(f"(created_at, reference) < (${len(args) - 1}, ${len(args)})")
-    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-    args.append(limit + 1)
-    rows = await pool.fetch(
-        f"""
-        SELECT reference, agency, method, state, title, next_deadline_name, next_deadline_at,
-               created_at, updated_at
-        FROM procurements {where}
-        ORDER BY created_at DESC, reference DESC
-        LIMIT ${len(args)}
-        """,
-        *args,
-    )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor(last["created_at"], last["reference"])
-    return list(rows), next_cursor
-
-
 async def small_purchase_limit(pool: asyncpg.Pool, on: date) -> tuple[Decimal, str] | None:
     """The small purchase limit in force on a day (30 ILCS 500/20-20(a),(b))."""
     row = await pool.fetchrow(

@@ -129,7 +129,9 @@ def _next(facts: Facts, now: datetime) -> dict[str, Any] | None:
     return upcoming.as_dict(now) if upcoming else None
 
 
-def summary_view(row: asyncpg.Record) -> dict[str, Any]:
+def list_item(row: asyncpg.Record, now: datetime) -> dict[str, Any]:
+    """A procurement in a list: what it is, where it stands, the next deadline."""
+    overdue_at = row["duty_overdue_at"]
     return {
         "reference": row["reference"],
         "agency": row["agency"],
@@ -142,6 +144,12 @@ def summary_view(row: asyncpg.Record) -> dict[str, Any]:
         }
         if row["next_deadline_at"]
         else None,
+        # The deadline a supervisor watches: an unmet duty (even past due), else the next.
+        "watch": {"name": row["watch_name"], "due_at": row["watch_at"].isoformat()}
+        if row["watch_at"]
+        else None,
+        "overdue": overdue_at is not None and overdue_at <= now,
+        "protest_pending": row["protest_pending"],
         "created_at": row["created_at"].isoformat(),
         "updated_at": row["updated_at"].isoformat(),
     }

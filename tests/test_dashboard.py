@@ -233,6 +233,66 @@ async def test_list_filters_counts_sorting_and_paging(
     assert other.json()["errors"][0]["field"] == "query.cursor"
 
 
+async def test_programs_get_the_same_filters_over_the_procurements_list(
+    api: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    s = seeded
+    cpo = await as_role(api, "cpo")
+    buyer = await as_role(api, "agency_buyer", s.agency)
+
+    async def programs(headers: dict[str, str], **params: Any) -> dict[str, Any]:
+        response = await api.get("/v1/procurements", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def settled() -> dict[str, Any] | None:
+        body = await programs(cpo, agency=s.agency)
+        return body if len(body["items"]) == 4 else None
+
+    everything = await eventually(settled)
+    # Newest first by default: the order of the launches, reversed.
+    assert refs(everything) == [s.later, s.draft, s.protest, s.overdue]
+    rows = {row["reference"]: row for row in everything["items"]}
+    assert rows[s.overdue]["overdue"] is True and rows[s.protest]["protest_pending"] is True
+    # The opening passed unheld: no longer the next deadline, still the one to watch.
+    watch = rows[s.overdue]["watch"]
+    assert watch["name"] == "bid_opening"
+    assert datetime.fromisoformat(watch["due_at"]) == chicago(2099, 3, 16, 14)
+    assert rows[s.protest]["next_deadline"]["name"] == "bid_opening"
+
+    for params in (
+        {"overdue": "true"},
+        {"protest_pending": "true"},
+        {"due_within_days": 14},
+        {"method": "competitive_sealed_proposals"},
+        {"state": "published", "sort": "next_deadline"},
+        {"sort": "next_deadline", "order": "desc"},
+    ):
+        same = await listing(api, cpo, agency=s.agency, **params)
+        ordered = {"sort": "next_deadline", **params}
+        assert refs(await programs(cpo, agency=s.agency, **ordered)) == refs(same), params
+    # A buyer's list is its own agency's, with or without naming it.
+    assert set(refs(await programs(buyer, overdue="true"))) == {s.overdue}
+    other = await api.get("/v1/procurements", params={"agency": "Elsewhere"}, headers=buyer)
+    assert other.status_code == 403
+
+    seen: list[str] = []
+    cursor = None
+    for _ in range(10):
+        params: dict[str, Any] = {"agency": s.agency, "limit": 1, "sort": "created", "order": "asc"}
+        if cursor:
+            params["cursor"] = cursor
+        page = await programs(cpo, **params)
+        seen += refs(page)
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [s.overdue, s.protest, s.draft, s.later]
+    bad = await api.get("/v1/procurements", params={"due_within_days": -1}, headers=cpo)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.due_within_days"
+
+
 async def test_agencies_see_their_own_and_vendors_and_the_public_nothing(
     api: httpx.AsyncClient, seeded: Seeded
 ) -> None:

@@ -31,11 +31,11 @@ from pydantic import BaseModel
 
 from api import commands
 from api import dashboard_queries as dq
-from api.auth import User, forbidden
-from api.errors import RESPONSES, ApiError
+from api.auth import User, list_scope
+from api.errors import RESPONSES, ApiError, invalid_query
 from api.routes.procurements import Reference, Svc
 from rules.calendar import CHICAGO
-from state_machines.authority import AGENCY_ROLES, OVERSIGHT_ROLES
+from state_machines.authority import OVERSIGHT_ROLES
 from state_machines.models import (
     METHOD_NAMES,
     REFERENCE_PATTERN,
@@ -106,20 +106,6 @@ PAGE_HEADERS = {
 
 
 # ---- who may look ---------------------------------------------------------------------------
-
-
-def scope(user: Principal, agency: str | None) -> str | None:
-    """The agency the caller's list is limited to (None: every agency), or 403."""
-    if user.role in OVERSIGHT_ROLES:
-        return agency
-    if user.role in AGENCY_ROLES:
-        if agency is not None and agency != user.agency:
-            raise forbidden(f"{user.name} reads only {user.agency}'s procurements.")
-        return user.agency
-    raise forbidden(
-        "The dashboard is for agencies and oversight; vendors read the Bulletin and their own "
-        "bid receipts."
-    )
 
 
 def viewer(user: Principal) -> dict[str, Any]:
@@ -236,16 +222,6 @@ def row_view(r: Any, now: datetime) -> dict[str, Any]:
     }
 
 
-def invalid(field: str, message: str) -> ApiError:
-    return ApiError(
-        422,
-        {
-            "error": "invalid_request",
-            "errors": [{"field": f"query.{field}", "rule": field, "message": message}],
-        },
-    )
-
-
 @router.get(
     "/v1/dashboard/procurements",
     responses=RESPONSES,
@@ -281,7 +257,7 @@ async def dashboard_list(
     from the service's clock."""
     filters = dq.Filters(
         state=state,
-        agency=scope(user, agency),
+        agency=list_scope(user, agency),
         method=method,
         due_within_days=due_within_days,
         overdue=overdue,
@@ -293,9 +269,11 @@ async def dashboard_list(
         try:
             position = dq.Cursor.decode(cursor)
         except ValueError as exc:
-            raise invalid("cursor", "Unknown cursor: start again from the first page.") from exc
+            raise invalid_query(
+                "cursor", "Unknown cursor: start again from the first page."
+            ) from exc
         if (position.sort, position.order) != (sort, direction):
-            raise invalid("cursor", "The cursor belongs to another sort order.")
+            raise invalid_query("cursor", "The cursor belongs to another sort order.")
     now = await svc.clock.now()
     pool = await svc.db()
     (rows, following), counts = await asyncio.gather(
@@ -318,7 +296,7 @@ async def dashboard_list(
     summary="The agencies the caller may filter the dashboard by",
 )
 async def dashboard_agencies(svc: Svc, user: User) -> Any:
-    own = scope(user, None)
+    own = list_scope(user, None)
     if own is not None:
         return {"agencies": [own]}
     return {"agencies": await dq.agencies(await svc.db())}
@@ -383,7 +361,7 @@ def open_items(view: dict[str, Any], now: datetime) -> dict[str, list[dict[str, 
     summary="One procurement: its timeline of statutory dates, history, open items, workflow",
 )
 async def dashboard_procurement(reference: Reference, svc: Svc, user: User) -> Any:
-    scope(user, None)
+    list_scope(user, None)
     view = await commands.view(svc, reference, user)
     now = datetime.fromisoformat(view["as_of"])
     following = view.get("next_deadline")
@@ -429,7 +407,7 @@ def sse(event: str, data: dict[str, Any]) -> str:
     summary="Server-sent events: one each time the read model changes",
 )
 async def dashboard_events(request: Request, svc: Svc, user: User) -> StreamingResponse:
-    agency = scope(user, None)
+    agency = list_scope(user, None)
     pool = await svc.db()
 
     async def stream() -> AsyncIterator[str]:

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from api import commands, gateway, idempotency, queries
-from api.auth import Caller, User, forbidden
-from api.errors import CREATED_OR_SAME, RESPONSES, ApiError, not_found
+from api import dashboard_queries as dq
+from api.auth import Caller, User, forbidden, list_scope
+from api.errors import CREATED_OR_SAME, RESPONSES, ApiError, invalid_query, not_found
 from api.services import Services
-from api.views import summary_view
+from api.views import list_item
 from db import audit
-from state_machines.authority import AGENCY_ROLES, OVERSIGHT_ROLES, may_launch, may_read
-from state_machines.models import REFERENCE_PATTERN, LaunchSpec, State
+from state_machines.authority import may_launch, may_read
+from state_machines.models import REFERENCE_PATTERN, LaunchSpec, Method, State
 
 router = APIRouter(prefix="/v1/procurements", tags=["procurements"])
 
@@ -49,40 +50,61 @@ async def launch(spec: LaunchSpec, request: Request, svc: Svc, user: User) -> JS
     return await idempotency.once(svc, request, user, spec.model_dump(mode="json"), produce)
 
 
-@router.get("", responses=ERRORS, summary="List procurements from the read model")
+@router.get("", responses=ERRORS, summary="List procurements, filtered, sorted and paged")
 async def list_procurements(
     svc: Svc,
     user: User,
     state: State | None = None,
-    agency: Annotated[str | None, Query(max_length=200)] = None,
+    agency: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    method: Method | None = None,
+    due_within_days: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=3650,
+            description="The deadline to watch falls due between now and the end of the Nth "
+            "day from today (Chicago).",
+        ),
+    ] = None,
+    overdue: Annotated[bool, Query(description="A statutory duty is overdue.")] = False,
+    protest_pending: Annotated[
+        bool, Query(description="A protest awaits the chief procurement officer's decision.")
+    ] = False,
+    sort: dq.Sort = "created",
+    order: dq.Order | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> Any:
-    """Oversight roles see every agency; buyers and SPOs their own."""
-    if user.role in AGENCY_ROLES:
-        if agency is not None and agency != user.agency:
-            raise forbidden(f"{user.name} reads only {user.agency}'s procurements.")
-        agency = user.agency
-    elif user.role not in OVERSIGHT_ROLES:
-        raise forbidden("Vendors read the Bulletin and their own bid receipts.")
+    """The dashboard's filters, for programs. Oversight roles see every agency; buyers and SPOs
+    their own. Newest first unless ``sort`` and ``order`` say otherwise; ``next_cursor`` pages
+    on under the same sort."""
+    filters = dq.Filters(
+        state=state,
+        agency=list_scope(user, agency),
+        method=method,
+        due_within_days=due_within_days,
+        overdue=overdue,
+        protest_pending=protest_pending,
+    )
+    direction: str = order or dq.DEFAULT_ORDER[sort]
     position = None
     if cursor:
         try:
-            position = queries.decode_cursor(cursor)
+            position = dq.Cursor.decode(cursor)
         except ValueError as exc:
-            raise ApiError(
-                422,
-                {
-                    "error": "invalid_request",
-                    "errors": [
-                        {"field": "query.cursor", "rule": "cursor", "message": "Unknown cursor."}
-                    ],
-                },
+            raise invalid_query(
+                "cursor", "Unknown cursor: start again from the first page."
             ) from exc
-    rows, next_cursor = await queries.list_procurements(
-        await svc.db(), state=state, agency=agency, limit=limit, cursor=position
+        if (position.sort, position.order) != (sort, direction):
+            raise invalid_query("cursor", "The cursor belongs to another sort order.")
+    now = await svc.clock.now()
+    rows, following = await dq.list_page(
+        await svc.db(), filters, now, sort=sort, order=direction, limit=limit, cursor=position
     )
-    return {"items": [summary_view(r) for r in rows], "next_cursor": next_cursor}
+    return {
+        "items": [list_item(r, now) for r in rows],
+        "next_cursor": following.encode() if following else None,
+    }
 
 
 @router.get("/{reference}", responses=ERRORS, summary="A procurement, its deadlines and actions")

@@ -63,7 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     create = users_sub.add_parser("create", help="issue a token (printed once, stored hashed)")
     create.add_argument("--name", required=True)
     create.add_argument("--role", required=True, choices=sorted(ROLE_CHOICES))
-    create.add_argument("--agency", help="for agency_buyer and spo: the agency")
+    create.add_argument(
+        "--agency",
+        help="for agency_buyer and spo: the agency; for member: the unit of local government",
+    )
     create.add_argument("--vendor", help="for vendor: the vendor's name")
     users_sub.add_parser("list", help="every identity (never a token)")
     disable = users_sub.add_parser("disable", help="revoke an identity's token")

@@ -87,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     subscribe.add_argument("--secret", help="HMAC key for the webhook's signature")
     subscribe.add_argument("--email", help="address to mail each message to")
     subscribe.add_argument("--kind", action="append", help="only these kinds (repeatable)")
+    subscribe.add_argument("--reference", help="only this procurement's messages")
     outbox_sub.add_parser("dead", help="messages that exhausted their retries")
     retry = outbox_sub.add_parser("retry", help="put dead messages back to delivery")
     retry.add_argument("message_ids", nargs="*", type=int, help="none: every dead message")
@@ -223,6 +224,7 @@ async def _outbox(args: argparse.Namespace, dsn: str) -> int:
                     args.webhook or args.email,
                     args.secret,
                     args.kind,
+                    args.reference,
                 )
             except ValueError as exc:
                 print(f"procure outbox subscribe: {exc}", file=sys.stderr)

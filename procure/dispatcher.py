@@ -29,6 +29,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,6 +43,7 @@ import httpx
 import tenacity
 
 from procure.settings import Settings
+from state_machines.models import REFERENCE_PATTERN
 
 log = logging.getLogger("procure.dispatcher")
 
@@ -89,9 +91,12 @@ class Subscription:
     target: str
     secret: str | None
     kinds: tuple[str, ...] | None
+    reference: str | None = None  # one procurement's messages only; None: every one
 
-    def takes(self, kind: str) -> bool:
-        return kind_matches(self.kinds, kind)
+    def takes(self, message: Message) -> bool:
+        if self.reference is not None and self.reference != message.reference:
+            return False
+        return kind_matches(self.kinds, message.kind)
 
 
 @dataclass(frozen=True)
@@ -365,7 +370,7 @@ class Dispatcher:
     ) -> dict[str, list[Subscription]]:
         rows = await conn.fetch(
             """
-            SELECT subscription_id, recipient, channel, target, secret, kinds
+            SELECT subscription_id, recipient, channel, target, secret, kinds, reference
             FROM subscriptions
             WHERE disabled_at IS NULL AND recipient = ANY($1::text[])
             ORDER BY subscription_id
@@ -382,6 +387,7 @@ class Dispatcher:
                     target=r["target"],
                     secret=r["secret"],
                     kinds=None if r["kinds"] is None else tuple(r["kinds"]),
+                    reference=r["reference"],
                 )
             )
         return out
@@ -411,7 +417,7 @@ class Dispatcher:
         subscriptions: list[Subscription],
         received: set[int],
     ) -> Outcome:
-        matching = [s for s in subscriptions if s.takes(message.kind)]
+        matching = [s for s in subscriptions if s.takes(message)]
         if matching:
             channel = ",".join(sorted({s.channel for s in matching}))
             pending = [s for s in matching if s.subscription_id not in received]
@@ -558,9 +564,11 @@ async def subscribe(
     target: str,
     secret: str | None,
     kinds: Sequence[str] | None,
+    reference: str | None = None,
 ) -> int:
-    """Send ``recipient``'s messages (of ``kinds``, or all) to a webhook URL or an email
-    address besides its inbox; returns the subscription's id."""
+    """Send ``recipient``'s messages (of ``kinds``, or all; of one procurement, or of every
+    one) to a webhook URL or an email address besides its inbox; returns the subscription's
+    id."""
     if not recipient.strip():
         raise ValueError("a subscription needs a recipient")
     if channel not in CHANNELS:
@@ -573,6 +581,8 @@ async def subscribe(
             raise ValueError("a webhook subscription needs a secret to sign its requests")
     elif "@" not in parseaddr(target)[1]:
         raise ValueError(f"an email target is an address, not {target!r}")
+    if reference is not None and not re.fullmatch(REFERENCE_PATTERN, reference):
+        raise ValueError(f"reference: {reference!r} is not a procurement reference")
     chosen: list[str] | None = None
     if kinds is not None:
         chosen = [k.strip() for k in kinds if k.strip()]
@@ -580,14 +590,15 @@ async def subscribe(
             raise ValueError("kinds: name at least one kind, or none for every kind")
     subscription_id: int = await pool.fetchval(
         """
-        INSERT INTO subscriptions (recipient, channel, target, secret, kinds)
-        VALUES ($1, $2, $3, $4, $5) RETURNING subscription_id
+        INSERT INTO subscriptions (recipient, channel, target, secret, kinds, reference)
+        VALUES ($1, $2, $3, $4, $5, $6) RETURNING subscription_id
         """,
         recipient,
         channel,
         target,
         secret,
         chosen,
+        reference,
     )
     return subscription_id
 

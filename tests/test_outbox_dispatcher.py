@@ -174,7 +174,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def reference() -> str:
-    return f"OUTBOX-{uuid4().hex[:8]}"
+    return f"OUTBOX-{uuid4().hex[:8].upper()}"
 
 
 async def insert(
@@ -442,6 +442,27 @@ async def test_a_reminder_subscription_does_not_get_award_notices(
     assert (
         (await row(pool, award))["status"] == (await row(pool, reminder))["status"] == "delivered"
     )
+
+
+async def test_a_subscription_to_one_procurement_gets_only_its_messages(
+    pool: asyncpg.Pool, recipient: str, http: httpx.AsyncClient
+) -> None:
+    watched, other = reference(), reference()
+    async with webhook_receiver() as one, webhook_receiver() as every:
+        await subscribe(pool, recipient, "webhook", one.url, SECRET, ["reminder"], watched)
+        await subscribe(pool, recipient, "webhook", every.url, SECRET, ["reminder"])
+        mine = await insert(
+            pool, recipient, "reminder:bid_opening@x:due", {"reference": watched}, watched
+        )
+        theirs = await insert(
+            pool, recipient, "reminder:bid_opening@x:due", {"reference": other}, other
+        )
+        await Dispatcher(pool, settings(), http_client=http).run_once(limit=1000)
+
+    assert one.message_ids() == [mine]
+    assert sorted(every.message_ids()) == sorted([mine, theirs])
+    with pytest.raises(ValueError, match="reference"):
+        await subscribe(pool, recipient, "webhook", one.url, SECRET, None, "not a reference!")
 
 
 async def test_after_a_partial_failure_only_the_failed_subscription_is_sent_again(

@@ -29,7 +29,8 @@ from temporalio.testing import WorkflowEnvironment
 from tests.conftest import REPO
 from tests.driver import Driver, chicago
 
-OCDS = REPO.parent / "shared" / "ocds"
+# OCDS 1.1.5 schemas, copied unchanged (see tests/ocds/README.md).
+OCDS = REPO / "tests" / "ocds"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 

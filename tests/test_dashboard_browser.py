@@ -14,14 +14,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -33,6 +29,7 @@ from playwright.async_api import Page, async_playwright, expect
 
 from rules.calendar import CHICAGO, default_rules, is_excluded_day
 from rules.periods import earliest_opening
+from tests.stack import Service, running_service
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -72,82 +69,15 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@dataclass
-class Service:
-    base: str
-    env: dict[str, str]
-    data: Path
-    tokens: dict[str, str] = field(default_factory=dict)
-
-    def token(self, key: str, *args: str) -> str:
-        """A token issued by ``procure users create``, once per key."""
-        if key not in self.tokens:
-            created = subprocess.run(
-                [sys.executable, "-m", "procure.cli", "users", "create", *args],
-                env=self.env
-                | {"DATABASE_URL": f"postgresql://postgres:@/postgres?host={self.data / 'pg'}"},
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            self.tokens[key] = next(
-                line.split()[1] for line in created.stdout.splitlines() if line.startswith("token")
-            )
-        return self.tokens[key]
-
-
 @pytest.fixture(scope="module")
 def service() -> Iterator[Service]:
     # Outside pytest's private temporary root: PostgreSQL runs as its own system user when
     # the tests run as root, and must reach its data directory.
-    with tempfile.TemporaryDirectory(prefix="procure-dashboard-", ignore_cleanup_errors=True) as d:
-        yield from _run_service(Path(d))
-
-
-def _run_service(data: Path) -> Iterator[Service]:
-    api_port, temporal_port = free_port(), free_port()
-    env = os.environ | {
-        "PROCURE_DATA_DIR": str(data),
-        "PROCURE_API_PORT": str(api_port),
-        "PROCURE_TEMPORAL_PORT": str(temporal_port),
-    }
-    env.pop("DATABASE_URL", None)
-    env.pop("TEMPORAL_ADDRESS", None)
-    log = (data / "service.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "procure.cli", "dev", "--simulated-clock"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{api_port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/readyz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError((data / "service.log").read_text()[-3000:])
-            time.sleep(0.5)
-        yield Service(base, env, data)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with (
+        tempfile.TemporaryDirectory(prefix="procure-dashboard-", ignore_cleanup_errors=True) as d,
+        running_service(Path(d)) as service,
+    ):
+        yield service
 
 
 # ---- seeding through the API ------------------------------------------------------------------

@@ -41,6 +41,7 @@ from procure.dispatcher import (
     unsubscribe,
 )
 from procure.settings import Settings
+from tests.stack import free_port
 
 SECRET = "s3cret-for-tests"
 REMINDER_CONTENT = {
@@ -126,13 +127,6 @@ class MailCollector:
 
     def messages(self) -> list[EmailMessage]:
         return [message_from_bytes(e.content, policy=policy.default) for e in self.envelopes]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path as FilePath
 from typing import Annotated, Any, get_args
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel
@@ -32,7 +32,8 @@ from pydantic import BaseModel
 from api import commands
 from api import dashboard_queries as dq
 from api.auth import User, list_scope
-from api.errors import RESPONSES, ApiError, invalid_query
+from api.errors import RESPONSES, ApiError
+from api.list_query import ListQuery, list_query
 from api.routes.procurements import Reference, Svc
 from rules.calendar import CHICAGO
 from state_machines.authority import OVERSIGHT_ROLES
@@ -40,7 +41,6 @@ from state_machines.models import (
     METHOD_NAMES,
     REFERENCE_PATTERN,
     ROLE_NAMES,
-    Method,
     Principal,
     State,
 )
@@ -231,60 +231,24 @@ def row_view(r: Any, now: datetime) -> dict[str, Any]:
 async def dashboard_list(
     svc: Svc,
     user: User,
-    state: State | None = None,
-    agency: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-    method: Method | None = None,
-    due_within_days: Annotated[
-        int | None,
-        Query(
-            ge=0,
-            le=3650,
-            description="The deadline falls due between now and the end of "
-            "the Nth day from today (Chicago).",
-        ),
-    ] = None,
-    overdue: Annotated[bool, Query(description="A duty is overdue.")] = False,
-    protest_pending: Annotated[
-        bool, Query(description="A protest awaits the chief procurement officer's decision.")
-    ] = False,
-    sort: dq.Sort = "next_deadline",
-    order: dq.Order | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    q: Annotated[ListQuery, Depends(list_query("next_deadline", 200))],
 ) -> Any:
     """Oversight roles see every agency; buyers and SPOs their own. The counts per state are
     taken under the same filters except the state. Days left are counted in Chicago days
     from the service's clock."""
-    filters = dq.Filters(
-        state=state,
-        agency=list_scope(user, agency),
-        method=method,
-        due_within_days=due_within_days,
-        overdue=overdue,
-        protest_pending=protest_pending,
-    )
-    direction: str = order or dq.DEFAULT_ORDER[sort]
-    position = None
-    if cursor:
-        try:
-            position = dq.Cursor.decode(cursor)
-        except ValueError as exc:
-            raise invalid_query(
-                "cursor", "Unknown cursor: start again from the first page."
-            ) from exc
-        if (position.sort, position.order) != (sort, direction):
-            raise invalid_query("cursor", "The cursor belongs to another sort order.")
     now = await svc.clock.now()
     pool = await svc.db()
     (rows, following), counts = await asyncio.gather(
-        dq.list_page(pool, filters, now, sort=sort, order=direction, limit=limit, cursor=position),
-        dq.state_counts(pool, filters, now),
+        dq.list_page(
+            pool, q.filters, now, sort=q.sort, order=q.order, limit=q.limit, cursor=q.cursor
+        ),
+        dq.state_counts(pool, q.filters, now),
     )
     return {
         "items": [row_view(r, now) for r in rows],
         "next_cursor": following.encode() if following else None,
         "counts": counts,
-        "total": counts.get(state, 0) if state else sum(counts.values()),
+        "total": counts.get(q.filters.state, 0) if q.filters.state else sum(counts.values()),
         "as_of": now.isoformat(),
         "viewer": viewer(user),
     }

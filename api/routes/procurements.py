@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
 from api import commands, gateway, idempotency, queries
 from api import dashboard_queries as dq
-from api.auth import Caller, User, forbidden, list_scope
-from api.errors import CREATED_OR_SAME, RESPONSES, ApiError, invalid_query, not_found
+from api.auth import Caller, User, forbidden
+from api.errors import CREATED_OR_SAME, RESPONSES, ApiError, not_found
+from api.list_query import ListQuery, list_query
 from api.services import Services
 from api.views import list_item
 from db import audit
 from state_machines.authority import may_launch, may_read
-from state_machines.models import REFERENCE_PATTERN, LaunchSpec, Method, State
+from state_machines.models import REFERENCE_PATTERN, LaunchSpec
 
 router = APIRouter(prefix="/v1/procurements", tags=["procurements"])
 
@@ -30,6 +31,7 @@ def services(request: Request) -> Services:
 
 
 Svc = Annotated[Services, Depends(services)]
+ProgramsQuery = Annotated[ListQuery, Depends(list_query("created", 500))]
 
 
 @router.post(
@@ -51,55 +53,13 @@ async def launch(spec: LaunchSpec, request: Request, svc: Svc, user: User) -> JS
 
 
 @router.get("", responses=ERRORS, summary="List procurements, filtered, sorted and paged")
-async def list_procurements(
-    svc: Svc,
-    user: User,
-    state: State | None = None,
-    agency: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-    method: Method | None = None,
-    due_within_days: Annotated[
-        int | None,
-        Query(
-            ge=0,
-            le=3650,
-            description="The deadline to watch falls due between now and the end of the Nth "
-            "day from today (Chicago).",
-        ),
-    ] = None,
-    overdue: Annotated[bool, Query(description="A statutory duty is overdue.")] = False,
-    protest_pending: Annotated[
-        bool, Query(description="A protest awaits the chief procurement officer's decision.")
-    ] = False,
-    sort: dq.Sort = "created",
-    order: dq.Order | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=1000)] = None,
-) -> Any:
+async def list_procurements(svc: Svc, q: ProgramsQuery) -> Any:
     """The dashboard's filters, for programs. Oversight roles see every agency; buyers and SPOs
     their own. Newest first unless ``sort`` and ``order`` say otherwise; ``next_cursor`` pages
     on under the same sort."""
-    filters = dq.Filters(
-        state=state,
-        agency=list_scope(user, agency),
-        method=method,
-        due_within_days=due_within_days,
-        overdue=overdue,
-        protest_pending=protest_pending,
-    )
-    direction: str = order or dq.DEFAULT_ORDER[sort]
-    position = None
-    if cursor:
-        try:
-            position = dq.Cursor.decode(cursor)
-        except ValueError as exc:
-            raise invalid_query(
-                "cursor", "Unknown cursor: start again from the first page."
-            ) from exc
-        if (position.sort, position.order) != (sort, direction):
-            raise invalid_query("cursor", "The cursor belongs to another sort order.")
     now = await svc.clock.now()
     rows, following = await dq.list_page(
-        await svc.db(), filters, now, sort=sort, order=direction, limit=limit, cursor=position
+        await svc.db(), q.filters, now, sort=q.sort, order=q.order, limit=q.limit, cursor=q.cursor
     )
     return {
         "items": [list_item(r, now) for r in rows],

@@ -23,6 +23,7 @@ from rules import citations
 from rules.calendar import local_date
 from rules.evaluation import load_reciprocal_preferences
 from rules.periods import PROTEST_RULES_BY_OFFICE
+from state_machines import schedule
 from state_machines.launch import launch_refusal, small_purchase_value
 from state_machines.models import Command, LaunchSpec, Principal
 from workflows.payloads import CommandResult, LaunchInput, description_key
@@ -127,6 +128,7 @@ async def launch(
         small_purchase_limit_citation=limit[1] if limit else None,
         split_flag=split_flag,
         reminder_offsets=services.settings.reminder_days(),
+        reminded_periods=list(schedule.REMINDED_PERIODS),
     )
     try:
         handle = await client.start_workflow(

@@ -527,6 +527,10 @@ class Facts(Model):
     # Business days before each duty's day that its reminders go out (0: on the day); an
     # overdue notice follows. Pinned at launch.
     reminder_offsets: list[int] = Field(default_factory=lambda: [3, 1, 0])
+    # Periods that bind no one to act but whose end matters to the agency (the Board review
+    # window, the award protest period): reminded at the same offsets, with no overdue
+    # notice. Pinned at launch, so procurements launched before keep the reminders they had.
+    reminded_periods: list[str] = Field(default_factory=list)
     history: list[TransitionRecord] = Field(default_factory=list)
     seq: int = 0
 

@@ -392,6 +392,12 @@ def business_days_before(day: date, count: int, rules: CalendarRules) -> date:
     return current
 
 
+# Period ends reminded like duties (30 ILCS 500/5-30(a): the Board review window;
+# 15-25(b), 44 Ill. Adm. Code 1.5550: the award protest period), for procurements that
+# pinned them at launch.
+REMINDED_PERIODS = ("review_window_ends", "award_protest_closes")
+
+
 @dataclass(frozen=True)
 class Reminder:
     key: str
@@ -411,7 +417,7 @@ def reminder_schedule(facts: Facts, now: datetime) -> list[Reminder]:
     rules = calendar_rules(facts)
     out: list[Reminder] = []
     for d in deadlines(facts, now):
-        if not d.duty or d.met:
+        if d.met or not (d.duty or d.name in facts.reminded_periods):
             continue
         for days in sorted(set(facts.reminder_offsets), reverse=True):
             label = offset_label(days)
@@ -419,7 +425,11 @@ def reminder_schedule(facts: Facts, now: datetime) -> list[Reminder]:
             if days == 0:
                 at = min(start_of_day(d.due_on), d.at)
             out.append(Reminder(f"{d.name}@{d.at.isoformat()}:{label}", d, label, at))
-        out.append(Reminder(f"{d.name}@{d.at.isoformat()}:overdue", d, "overdue", d.overdue_at))
+        if d.duty:
+            # Only a duty can be overdue; a period simply ends.
+            out.append(
+                Reminder(f"{d.name}@{d.at.isoformat()}:overdue", d, "overdue", d.overdue_at)
+            )
     out.sort(key=lambda r: (r.at, r.key))
     return out
 

@@ -75,6 +75,42 @@ async def test_scheduled_at_the_offsets_and_listed(
     assert vendor.status_code == 403
 
 
+async def test_the_window_and_the_protest_period_are_reminded_until_they_end(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    d = published(api, env)
+    bids = await d.through_opening()
+    await d.advance_to(chicago(2099, 3, 17, 10))
+    await d.ok("award", {"bid_id": bids["Bolt Industries"]})
+
+    async def scheduled() -> list[tuple[str, str, str]]:
+        listing = await api.get(
+            "/v1/reminders",
+            params={"reference": d.reference, "status": "scheduled"},
+            headers=await d.headers("agency"),
+        )
+        assert listing.status_code == 200, listing.text
+        return [(r["deadline"], r["offset"], r["at"]) for r in listing.json()["reminders"]]
+
+    # Award notice Tue 17 March: the window (5-30(a)) and the protest period (1.5550) both end
+    # on Tue 31 March; 3 business days before is Thu 26, 1 before is Mon 30. A period binds
+    # no one to act, so it has no overdue notice.
+    days = [
+        ("3_business_days_before", "2099-03-26T00:00:00-05:00"),
+        ("1_business_day_before", "2099-03-30T00:00:00-05:00"),
+        ("due", "2099-03-31T00:00:00-05:00"),
+    ]
+    assert await scheduled() == [
+        (name, offset, at)
+        for offset, at in days
+        for name in ("award_protest_closes", "review_window_ends")
+    ]
+    # Both bodies waive: the window is over, its reminders go; the protest period's stay.
+    await d.ok("waivers", {"body": "PPB"}, actor="ppb")
+    await d.ok("waivers", {"body": "CEI"}, actor="cei")
+    assert [r[0] for r in await scheduled()] == ["award_protest_closes"] * 3
+
+
 async def test_a_moved_deadline_moves_its_reminders(
     api: httpx.AsyncClient, env: WorkflowEnvironment, pool: asyncpg.Pool
 ) -> None:

@@ -146,7 +146,9 @@ async def test_happy_path_to_closed(
     ]
     # Exactly once: one notice per step, one award notice per bidder, and the agency's
     # reminders of the opening on Wed 11 Mar and Fri 13 Mar (3 and 1 business days before)
-    # and on Mon 16 Mar itself.
+    # and on Mon 16 Mar itself; then of the ends of the protest period and of the Board
+    # review window, both on Tue 31 Mar: Thu 26 Mar, Mon 30 Mar and the day itself, with no
+    # overdue notice, since a period binds no one to act.
     counts = await pool.fetchval(
         "SELECT count(*) FROM bulletin_notices WHERE reference = $1", proc.reference
     )
@@ -168,8 +170,14 @@ async def test_happy_path_to_closed(
         ("bid_opening", "3_business_days_before", agency),
         ("bid_opening", "1_business_day_before", agency),
         ("bid_opening", "due", agency),
+        ("award_protest_closes", "3_business_days_before", agency),
+        ("review_window_ends", "3_business_days_before", agency),
+        ("award_protest_closes", "1_business_day_before", agency),
+        ("review_window_ends", "1_business_day_before", agency),
+        ("award_protest_closes", "due", agency),
+        ("review_window_ends", "due", agency),
     ]
-    assert len(messages) == 6
+    assert len(messages) == 12
 
 
 async def test_publication_refused_until_notice_complete_and_period_respected(proc: Driver) -> None:

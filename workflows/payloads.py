@@ -30,6 +30,7 @@ class LaunchInput(BaseModel):
     small_purchase_limit_citation: str | None = None
     split_flag: str | None = None
     reminder_offsets: list[int] | None = None
+    reminded_periods: list[str] | None = None
 
 
 class CommandResult(BaseModel):

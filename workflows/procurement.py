@@ -95,6 +95,8 @@ class ProcurementWorkflow:
         self.facts.split_flag = launch.split_flag
         if launch.reminder_offsets is not None:
             self.facts.reminder_offsets = list(launch.reminder_offsets)
+        if launch.reminded_periods is not None:
+            self.facts.reminded_periods = list(launch.reminded_periods)
         self.machine = ProcurementMachine(self.facts)
         self.lock = asyncio.Lock()
         self.revision = 0

@@ -427,9 +427,7 @@ def reminder_schedule(facts: Facts, now: datetime) -> list[Reminder]:
             out.append(Reminder(f"{d.name}@{d.at.isoformat()}:{label}", d, label, at))
         if d.duty:
             # Only a duty can be overdue; a period simply ends.
-            out.append(
-                Reminder(f"{d.name}@{d.at.isoformat()}:overdue", d, "overdue", d.overdue_at)
-            )
+            out.append(Reminder(f"{d.name}@{d.at.isoformat()}:overdue", d, "overdue", d.overdue_at))
     out.sort(key=lambda r: (r.at, r.key))
     return out
 

@@ -1,22 +1,31 @@
-"""Who may do what: every endpoint against every role, own and other agency.
+"""Who may do what: every endpoint against every role, own and other agency or unit.
 
 The matrix is the specification, written out by hand. Commands run against a procurement
 that has ended (cancelled), so a role that may act gets the law's refusal (409) and a role
-that may not gets 403 before anything reaches the workflow; the public gets 401.
+that may not gets 403 before anything reaches the workflow; the public gets 401. The other
+endpoints run against a member unit with its resolution on file, a State master contract led
+by the own agency and an order the unit placed off it. A test lists the app's routes, so an
+endpoint without a row in the matrix fails by name.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+import fastapi.routing
 import httpx
 import pytest
+from starlette.routing import BaseRoute, compile_path
+from starlette.types import ASGIApp, Message
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from state_machines.models import Command, Principal
-from tests.driver import Driver
+from tests.driver import Driver, notice_body
 from tests.people import DEFAULT_AGENCY, People
 from workflows.procurement import FORBIDDEN, ProcurementWorkflow
 
@@ -30,12 +39,18 @@ ROLES = [
     "ppb",
     "cei",
     "vendor",
+    "member_own",
+    "member_other",
     "public",
 ]
 VENDOR = "Acme Supply"
+# The unit a member_own official acts for where no unit was registered (the procurement
+# matrix); member_other always acts for a unit that is never the one under test.
+UNIT = "Maple Grove School District 42"
+OTHER_UNIT = "Lincoln Prairie School District 7"
 
 
-async def headers(people: People, role: str) -> dict[str, str]:
+async def headers(people: People, role: str, unit: str = UNIT) -> dict[str, str]:
     if role == "public":
         return {}
     if role.startswith("buyer"):
@@ -44,6 +59,9 @@ async def headers(people: People, role: str) -> dict[str, str]:
     if role.startswith("spo"):
         agency = DEFAULT_AGENCY if role.endswith("own") else OTHER_AGENCY
         return {"Authorization": f"Bearer {await people.token('spo', agency=agency)}"}
+    if role.startswith("member"):
+        acts_for = unit if role.endswith("own") else OTHER_UNIT
+        return {"Authorization": f"Bearer {await people.token('member', agency=acts_for)}"}
     if role == "vendor":
         return {"Authorization": f"Bearer {await people.token('vendor', vendor=VENDOR)}"}
     return {"Authorization": f"Bearer {await people.token(role)}"}
@@ -132,6 +150,182 @@ READS: list[tuple[str, set[str], int]] = [
 ]
 
 
+def expected(role: str, allowed: set[str], allowed_status: int) -> int:
+    if role == "public":
+        return 401
+    return allowed_status if role in allowed else 403
+
+
+Expect = dict[str, int]
+
+
+def only(status: int, allowed: set[str]) -> Expect:
+    """`status` for the roles allowed, 403 for every other signed-in role, 401 for the public."""
+    return {role: expected(role, allowed, status) for role in ROLES}
+
+
+PUBLIC: Expect = {role: 200 for role in ROLES}
+OVERSIGHT = {"cpo", "ppb", "cei"}
+AGENCIES = {"buyer_own", "buyer_other", "spo_own", "spo_other"}
+MEMBERS = {"member_own", "member_other"}
+# Procurement lists, reminders and the dashboard: oversight every agency, agencies their own.
+LISTERS = OVERSIGHT | AGENCIES
+# An order is visible to its member, the contract's lead (the own agency) and the supervisors.
+ORDER_READERS = OVERSIGHT | AGENCY | {"member_own"}
+
+# Strings in paths and bodies name the records the `world` fixture made: {reference} the
+# ended procurement, {notice} its invitation on the Bulletin, {unit} and {member} the member
+# unit, {contract} the State master contract led by the own agency, {order} the unit's placed
+# order off it, {tag} what makes this run's names unique.
+MEMBER = {"name": "{unit}", "kind": "school_district"}
+RESOLUTION = {
+    "kind": "participation_resolution",
+    "dated": "2099-02-10",
+    "governing_board": "Board of Education of {unit}",
+}
+ITEMS = [{"code": "SALT", "description": "Bulk rock salt", "unit": "ton", "unit_price": "80.00"}]
+AWARD = {"vendor": "Bolt Industries", "awarded_on": "2098-12-15", "solicitation": "IFB-2098-0117"}
+JOINT_CONTRACT = {
+    "reference": "{contract}",
+    "program": "joint",
+    "title": "Rock salt, statewide master contract",
+    "lead": DEFAULT_AGENCY,
+    "award": AWARD,
+    "starts_on": "2099-01-01",
+    "ends_on": "2099-12-31",
+    "items": ITEMS,
+}
+COOPERATIVE_CONTRACT = {
+    **JOINT_CONTRACT,
+    "reference": "AUTH-CC-{tag}",
+    "program": "cooperative",
+    "title": "Rock salt, led by the district",
+    "lead": "{unit}",
+}
+ORDER = {
+    "reference": "{order}",
+    "contract": "{contract}",
+    "lines": [{"item": "SALT", "quantity": "5"}],
+}
+
+# (method, path, body, status for each role): every endpoint outside the procurement's own
+# commands and reads.
+ENDPOINTS: list[tuple[str, str, Any, Expect]] = [
+    ("GET", "/healthz", None, PUBLIC),
+    ("GET", "/readyz", None, PUBLIC),
+    # No credentials by design: the figures name no procurement, person or amount.
+    ("GET", "/metrics", None, PUBLIC),
+    ("GET", "/v1/dev/clock", None, PUBLIC),
+    (
+        "POST",
+        "/v1/schedule",
+        {"method": "competitive_sealed_bidding", "publication_date": "2099-03-02"},
+        PUBLIC,
+    ),
+    ("GET", "/v1/calendar/deadline?start=2099-03-02&days=14", None, PUBLIC),
+    ("GET", "/v1/bulletin", None, PUBLIC),
+    ("GET", "/v1/bulletin/feed.atom", None, PUBLIC),
+    ("GET", "/v1/bulletin/ocds", None, PUBLIC),
+    ("GET", "/v1/procurements/{reference}/ocds", None, PUBLIC),
+    ("GET", "/bulletin", None, PUBLIC),
+    ("GET", "/bulletin/{notice}", None, PUBLIC),
+    ("GET", "/v1/clearinghouse", None, PUBLIC),
+    ("GET", "/clearinghouse", None, PUBLIC),
+    # Vendors read the notices sent to them and agencies their reminders; only the chief
+    # procurement officer reads anyone else's.
+    ("GET", "/v1/bulletin/messages", None, only(200, AGENCIES | {"vendor"})),
+    ("GET", "/v1/bulletin/messages?recipient=" + VENDOR, None, only(200, {"vendor", "cpo"})),
+    (
+        "GET",
+        f"/v1/bulletin/messages?recipient=agency:{DEFAULT_AGENCY}",
+        None,
+        only(200, AGENCY | {"cpo"}),
+    ),
+    ("POST", "/v1/procurements", notice_body("AUTH-L-{tag}"), only(201, AGENCY)),
+    ("GET", "/v1/procurements", None, only(200, LISTERS)),
+    ("GET", "/v1/reminders", None, only(200, LISTERS)),
+    ("GET", "/v1/reminders?reference={reference}", None, only(200, READERS)),
+    # The pages hold no data: the browser reads the API with the caller's token.
+    ("GET", "/dashboard", None, PUBLIC),
+    ("GET", "/dashboard/procurements/{reference}", None, PUBLIC),
+    ("GET", "/dashboard/assets/dashboard.js", None, PUBLIC),
+    ("GET", "/v1/dashboard/procurements", None, only(200, LISTERS)),
+    ("GET", "/v1/dashboard/agencies", None, only(200, LISTERS)),
+    ("GET", "/v1/dashboard/procurements/{reference}", None, only(200, READERS)),
+    ("GET", "/v1/dashboard/events", None, only(200, LISTERS)),
+    # Registered already with these details: the same registration answers 200.
+    ("POST", "/v1/members", MEMBER, only(200, {"cpo", "member_own"})),
+    ("GET", "/v1/members", None, only(200, LISTERS | MEMBERS)),
+    ("GET", "/v1/members/{member}", None, only(200, LISTERS | {"member_own"})),
+    ("POST", "/v1/members/{member}/documents", RESOLUTION, only(200, {"cpo", "member_own"})),
+    ("GET", "/v1/members/{member}/messages", None, only(200, {"cpo", "member_own"})),
+    ("GET", "/v1/contracts", None, PUBLIC),
+    ("GET", "/v1/contracts/{contract}", None, PUBLIC),
+    ("POST", "/v1/contracts", JOINT_CONTRACT, only(200, {"cpo"} | AGENCY)),
+    # From a procurement of this service, the lead is its agency; this one was never awarded,
+    # so those who may open it get the law's refusal, and no one else learns its state.
+    (
+        "POST",
+        "/v1/contracts",
+        {**JOINT_CONTRACT, "award": None, "lead": None, "procurement": "{reference}"},
+        only(409, {"cpo"} | AGENCY),
+    ),
+    # Only a cooperative contract may be led by a district, and its official opens it.
+    ("POST", "/v1/contracts", COOPERATIVE_CONTRACT, only(201, {"cpo", "member_own"})),
+    # Another unit's official may order, for its own unit: the reference is already the
+    # unit's order, so it is refused, never shown.
+    ("POST", "/v1/orders", ORDER, only(200, {"member_own"}) | {"member_other": 409}),
+    ("GET", "/v1/orders", None, only(200, LISTERS | MEMBERS)),
+    ("GET", "/v1/orders/{order}", None, only(200, ORDER_READERS)),
+    ("GET", "/v1/orders/{order}/audit", None, only(200, ORDER_READERS)),
+    # The order was placed, not held: those who may withdraw get the refusal.
+    ("POST", "/v1/orders/{order}/withdraw", {"reason": "r"}, only(409, {"cpo", "member_own"})),
+    ("GET", "/v1/reports/contract-use", None, only(200, LISTERS | MEMBERS)),
+    # Last, as it moves time for every row after it.
+    ("POST", "/v1/dev/clock/advance", {"hours": 1}, PUBLIC),
+]
+# Responses that never end: the client reads the status and leaves.
+STREAMS = {"/v1/dashboard/events"}
+
+# (list, the names of its items, the item of this run, roles that see it, roles asked): a
+# list shows a role the records it may read and no others. Only lists narrowed to this run's
+# records, or to the caller's own unit, are asked: an unfiltered list in a shared database
+# may page this run's records out of sight.
+LISTED: list[tuple[str, Callable[[Any], set[str]], str, set[str], set[str]]] = [
+    (
+        "/v1/orders?contract={contract}",
+        lambda body: {o["reference"] for o in body["orders"]},
+        "{order}",
+        ORDER_READERS,
+        set(ROLES),
+    ),
+    (
+        "/v1/reports/contract-use?contract={contract}",
+        lambda body: {u["member"] for c in body["contracts"] for u in c["by_member"]},
+        "{unit}",
+        ORDER_READERS,
+        set(ROLES),
+    ),
+    (
+        "/v1/members",
+        lambda body: {m["name"] for m in body["members"]},
+        "{unit}",
+        {"member_own"},
+        MEMBERS,
+    ),
+]
+
+
+def fill(value: Any, world: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format_map(world)
+    if isinstance(value, dict):
+        return {k: fill(v, world) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, world) for v in value]
+    return value
+
+
 @pytest.fixture
 async def ended(api: httpx.AsyncClient, env: WorkflowEnvironment) -> Driver:
     d = Driver(api, env, f"AUTH-{uuid.uuid4().hex[:8].upper()}")
@@ -141,10 +335,76 @@ async def ended(api: httpx.AsyncClient, env: WorkflowEnvironment) -> Driver:
     return d
 
 
-def expected(role: str, allowed: set[str], allowed_status: int) -> int:
-    if role == "public":
-        return 401
-    return allowed_status if role in allowed else 403
+@pytest.fixture
+async def world(api: httpx.AsyncClient, ended: Driver) -> dict[str, str]:
+    """The records the matrix names, made through the API by those who may make them."""
+    people: People = api.people  # type: ignore[attr-defined]
+    tag = uuid.uuid4().hex[:6].upper()
+    w = {
+        "tag": tag,
+        "reference": ended.reference,
+        "unit": f"{UNIT} {tag}",
+        "contract": f"AUTH-JC-{tag}",
+        "order": f"AUTH-PO-{tag}",
+    }
+    official = await headers(people, "member_own", w["unit"])
+    registered = await api.post("/v1/members", json=fill(MEMBER, w), headers=official)
+    assert registered.status_code == 201, registered.text
+    w["member"] = registered.json()["member_id"]
+    resolution = await api.post(
+        f"/v1/members/{w['member']}/documents", json=fill(RESOLUTION, w), headers=official
+    )
+    assert resolution.status_code == 201, resolution.text
+    opened = await api.post(
+        "/v1/contracts", json=fill(JOINT_CONTRACT, w), headers=await headers(people, "spo_own")
+    )
+    assert opened.status_code == 201, opened.text
+    placed = await api.post("/v1/orders", json=fill(ORDER, w), headers=official)
+    assert placed.status_code == 201 and placed.json()["state"] == "placed", placed.text
+    notices = (await api.get("/v1/bulletin", params={"reference": ended.reference})).json()
+    w["notice"] = str(notices["notices"][0]["notice_id"])
+    return w
+
+
+async def stream_status(app: ASGIApp, path: str, h: dict[str, str]) -> tuple[int, str]:
+    """The status of a response that never ends: the client disconnects once it has it."""
+    started = asyncio.Event()
+    statuses: list[int] = []
+    body = bytearray()
+    asked = False
+
+    async def receive() -> Message:
+        nonlocal asked
+        if not asked:
+            asked = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await started.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+            started.set()
+        elif message["type"] == "http.response.body":
+            body.extend(message.get("body", b""))
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"procureflow")]
+        + [(k.lower().encode(), v.encode()) for k, v in h.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("procureflow", 80),
+    }
+    await asyncio.wait_for(app(scope, receive, send), 30)
+    return statuses[0], body.decode()
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -178,37 +438,101 @@ async def test_every_read_against_every_role(
         want = expected(role, allowed, status)
         if response.status_code != want:
             wrong.append((path, response.status_code, want, response.text[:160]))
-    listing = await api.get("/v1/procurements", headers=h)
-    want_list = 401 if role == "public" else (403 if role == "vendor" else 200)
-    if listing.status_code != want_list:
-        wrong.append(("list", listing.status_code, want_list))
-    if role.startswith(("buyer", "spo")):
-        mine = {i["agency"] for i in listing.json()["items"]}
-        own = DEFAULT_AGENCY if role.endswith("own") else OTHER_AGENCY
-        assert mine <= {own}
-    for public_path in ("/v1/bulletin", "/v1/calendar/deadline?start=2099-03-02&days=14"):
-        response = await api.get(public_path, headers=h)
-        if response.status_code != 200:
-            wrong.append((public_path, response.status_code, 200))
-    inbox = await api.get("/v1/bulletin/messages", headers=h)
-    want_inbox = (
-        401
-        if role == "public"
-        else (200 if role in {"vendor", *AGENCY, "buyer_other", "spo_other"} else 403)
-    )
-    if inbox.status_code != want_inbox:
-        wrong.append(("inbox", inbox.status_code, want_inbox))
     assert wrong == []
 
 
 @pytest.mark.parametrize("role", ROLES)
-async def test_launch_only_for_own_agency(api: httpx.AsyncClient, role: str) -> None:
-    from tests.driver import notice_body
-
+async def test_every_other_endpoint_against_every_role(
+    api: httpx.AsyncClient, world: dict[str, str], role: str
+) -> None:
     people: People = api.people  # type: ignore[attr-defined]
-    body = notice_body(f"AUTH-L-{uuid.uuid4().hex[:8].upper()}")
-    response = await api.post("/v1/procurements", json=body, headers=await headers(people, role))
-    assert response.status_code == expected(role, AGENCY, 201), response.text
+    app: ASGIApp = api._transport.app  # type: ignore[attr-defined]
+    h = await headers(people, role, world["unit"])
+    wrong = []
+    for method, path, body, want in ENDPOINTS:
+        url = fill(path, world)
+        if url in STREAMS:
+            status, text = await stream_status(app, url, h)
+        else:
+            response = await api.request(method, url, json=fill(body, world), headers=h)
+            status, text = response.status_code, response.text
+        if status != want[role]:
+            wrong.append((method, path, status, want[role], text[:160]))
+        if status == 403 and '"reason"' not in text:
+            wrong.append((method, path, "403 without a reason", text[:160]))
+
+    for path, names, item, readers, asked in LISTED:
+        response = await api.get(fill(path, world), headers=h)
+        if role not in asked or response.status_code != 200:
+            continue  # the matrix above says whether the list itself is the role's to read
+        shown = fill(item, world) in names(response.json())
+        if shown != (role in readers):
+            wrong.append(("listed", path, shown, role in readers))
+    if role in AGENCIES:
+        own = DEFAULT_AGENCY if role.endswith("own") else OTHER_AGENCY
+        for path in ("/v1/procurements", "/v1/dashboard/procurements"):
+            items = (await api.get(path, headers=h)).json()["items"]
+            if not {i["agency"] for i in items} <= {own}:
+                wrong.append(("agencies", path, {i["agency"] for i in items}, own))
+        agencies = (await api.get("/v1/dashboard/agencies", headers=h)).json()["agencies"]
+        if agencies != [own]:
+            wrong.append(("agencies", "/v1/dashboard/agencies", agencies, [own]))
+    assert wrong == []
+
+
+# FastAPI's own documentation routes: they describe the API, they are not part of it.
+DOCUMENTATION = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+
+
+def routes(app: Any) -> Iterable[Any]:
+    # Newer FastAPI nests each included router; iter_route_contexts flattens them. Older
+    # versions list every route flat already.
+    walk: Callable[[Sequence[BaseRoute]], Iterable[Any]] = getattr(
+        fastapi.routing, "iter_route_contexts", iter
+    )
+    return walk(app.routes)
+
+
+def matrix_rows() -> list[tuple[str, str]]:
+    """(method, path) of every row of every table, with any id in it."""
+    ids: defaultdict[str, str] = defaultdict(lambda: "ID-1")
+    under = "/v1/procurements/ID-1"
+    rows = [(method, under + path) for method, path, _, _ in COMMANDS]
+    rows += [("GET", under + path) for path, _, _ in READS]
+    rows += [(method, path.format_map(ids)) for method, path, _, _ in ENDPOINTS]
+    return [(method, path.partition("?")[0]) for method, path in rows]
+
+
+async def test_every_endpoint_is_in_the_matrix(api: httpx.AsyncClient) -> None:
+    app = api._transport.app  # type: ignore[attr-defined]
+    # Starlette answers HEAD wherever GET is routed; a mount has no methods, so no row can
+    # reach it and it is reported by name.
+    endpoints = [
+        (method, route.path, compile_path(route.path)[0])
+        for route in routes(app)
+        if route.path not in DOCUMENTATION
+        for method in sorted(set(getattr(route, "methods", None) or {"ANY"}) - {"HEAD"})
+    ]
+    assert {"/healthz", "/v1/procurements/{reference}/award"} <= {t for _, t, _ in endpoints}
+    covered = set()
+    unrouted = []
+    for method, path in matrix_rows():
+        # The endpoint a row reaches is the first whose template matches, as the router does.
+        hit = next(
+            (
+                (m, template)
+                for m, template, regex in endpoints
+                if m == method and regex.fullmatch(path)
+            ),
+            None,
+        )
+        if hit is None:
+            unrouted.append((method, path))
+        else:
+            covered.add(hit)
+    missing = [f"{m} {template}" for m, template, _ in endpoints if (m, template) not in covered]
+    assert missing == [], "endpoints without a row in the authorization matrix"
+    assert unrouted == [], "matrix rows that reach no endpoint"
 
 
 async def test_bad_credentials_are_401(api: httpx.AsyncClient) -> None:

@@ -445,13 +445,20 @@ def contract_view(row: asyncpg.Record, used: Decimal, today: date) -> dict[str, 
     }
 
 
-async def _award_from_procurement(svc: Services, reference: str) -> tuple[str, dict[str, Any], str]:
+async def _award_from_procurement(
+    svc: Services, reference: str, user: Principal, program: Program
+) -> tuple[str, dict[str, Any], str]:
     """The lead agency, the award and the vendor of a procurement of this service, read from
     its read model; its contract must have been entered into."""
     pool = await svc.db()
     row = await queries.procurement_row(pool, reference)
     if row is None:
         raise invalid("body.procurement", "exists", f"No procurement {reference}.")
+    # Decided before the procurement's state is told: to anyone who may not open its contract,
+    # an unpublished or unawarded procurement's state is not public.
+    denied = rules.may_open_contract(user, row["agency"], program)
+    if denied:
+        raise forbidden(denied)
     award = row["snapshot"].get("award")
     if row["state"] not in AWARDED_STATES or not award:
         raise refused(
@@ -521,7 +528,9 @@ async def open_contract(
             f"{', '.join(outside)} may not join ({rules.GOVERNMENTAL_UNIT}).",
         )
     if body.procurement is not None:
-        lead, award, vendor = await _award_from_procurement(svc, body.procurement)
+        lead, award, vendor = await _award_from_procurement(
+            svc, body.procurement, user, body.program
+        )
         if body.lead is not None and body.lead != lead:
             raise invalid(
                 "body.lead",

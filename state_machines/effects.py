@@ -231,16 +231,22 @@ def apply_award(ctx: Ctx) -> Effects:
     return _award_notice(ctx, content, bid.vendor)
 
 
-def apply_award_sole_source(ctx: Ctx) -> Effects:
-    facts, p = ctx.facts, ctx.payload
-    facts.award = AwardRecord(
+def direct_award(ctx: Ctx, notice_on: date | None = None) -> AwardRecord:
+    """An award made without a competition to rank: to the vendor and price the command names
+    (sole source, small purchase, emergency)."""
+    return AwardRecord(
         bid_id=None,
-        vendor=p.vendor,
-        price=p.price,
+        vendor=ctx.payload.vendor,
+        price=ctx.payload.price,
         lowest=True,
         decided_at=ctx.now,
-        notice_on=ctx.today,
+        notice_on=notice_on or ctx.today,
     )
+
+
+def apply_award_sole_source(ctx: Ctx) -> Effects:
+    facts, p = ctx.facts, ctx.payload
+    facts.award = direct_award(ctx)
     content = invitation(facts) | {
         "awardee": p.vendor,
         "contract_price": str(p.price),
@@ -253,14 +259,7 @@ def apply_award_sole_source(ctx: Ctx) -> Effects:
 def apply_award_small_purchase(ctx: Ctx) -> Effects:
     """No notice, no competition, no Board review window (20-20(a); 5-30(c))."""
     facts, p = ctx.facts, ctx.payload
-    facts.award = AwardRecord(
-        bid_id=None,
-        vendor=p.vendor,
-        price=p.price,
-        lowest=True,
-        decided_at=ctx.now,
-        notice_on=ctx.today,
-    )
+    facts.award = direct_award(ctx)
     facts.executed_at = ctx.now
     if facts.spec.pricing == "unit_price":
         terms = f"unit price {p.price:,.2f}, not to exceed {Decimal(facts.small_purchase_limit or 0):,.2f}"
@@ -276,14 +275,7 @@ def apply_award_emergency(ctx: Ctx) -> Effects:
     facts, p = ctx.facts, ctx.payload
     rules = schedule.calendar_rules(facts)
     awarded_on = p.awarded_on or ctx.today
-    facts.award = AwardRecord(
-        bid_id=None,
-        vendor=p.vendor,
-        price=p.price,
-        lowest=True,
-        decided_at=ctx.now,
-        notice_on=awarded_on,
-    )
+    facts.award = direct_award(ctx, notice_on=awarded_on)
     facts.executed_at = ctx.now
     facts.emergency_term_ends_on = awarded_on + timedelta(days=p.term_days - 1)
     due = statutory_deadline(awarded_on, EMERGENCY_DISCLOSURE_DAYS, rules)

@@ -26,8 +26,9 @@ from rules.periods import PROTEST_RULES_BY_OFFICE
 from state_machines import schedule
 from state_machines.launch import launch_refusal, small_purchase_value
 from state_machines.models import Command, LaunchSpec, Principal
+from workflows.errors import FORBIDDEN, REFUSED
 from workflows.payloads import CommandResult, LaunchInput, description_key
-from workflows.procurement import FORBIDDEN, REFUSED, ProcurementWorkflow
+from workflows.procurement import ProcurementWorkflow
 
 
 def launch_digest(spec: LaunchSpec) -> str:
@@ -35,7 +36,9 @@ def launch_digest(spec: LaunchSpec) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _translate(exc: BaseException, reference: str) -> ApiError | Unavailable | None:
+def translate(exc: BaseException) -> ApiError | Unavailable | None:
+    """A workflow's refusal (409), its 403, or Temporal's trouble (503), from what an update
+    raised; None when the workflow was not found (the caller decides what that means)."""
     if isinstance(exc, WorkflowUpdateFailedError):
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.type == REFUSED and cause.details:
@@ -77,7 +80,7 @@ async def send(
     try:
         return await handle.execute_update(ProcurementWorkflow.command, command, id=update_id)
     except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
-        translated = _translate(exc, reference)
+        translated = translate(exc)
         if translated is not None:
             raise translated from exc
         row = await queries.procurement_row(await services.db(), reference)
@@ -154,7 +157,7 @@ async def launch(
     try:
         result = await handle.execute_update(ProcurementWorkflow.confirm_launch, digest)
     except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
-        translated = _translate(exc, spec.reference)
+        translated = translate(exc)
         if translated is not None:
             raise translated from exc
         raise

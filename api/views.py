@@ -114,14 +114,7 @@ def _tie(facts: Facts) -> dict[str, Any] | None:
     tie = tie_resolution(facts)
     if tie is None:
         return None
-    return {
-        "tied": list(tie.tied),
-        "rule": tie.rule,
-        "winner": tie.winner,
-        "citation": tie.citation,
-        "note": tie.note,
-        "draw": tie.draw,
-    }
+    return tie.to_dict()
 
 
 def _next(facts: Facts, now: datetime) -> dict[str, Any] | None:

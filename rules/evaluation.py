@@ -669,6 +669,17 @@ class TieResolution:
     note: str
     draw: dict[str, Any] | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """The record of the tie kept with the procurement and shown with its award."""
+        return {
+            "tied": list(self.tied),
+            "rule": self.rule,
+            "winner": self.winner,
+            "citation": self.citation,
+            "note": self.note,
+            "draw": self.draw,
+        }
+
 
 def _lot_key(seed: str, bid_id: str) -> str:
     return hashlib.sha256(f"{seed}:{bid_id}".encode()).hexdigest()

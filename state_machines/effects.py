@@ -194,14 +194,7 @@ def apply_award(ctx: Ctx) -> Effects:
     tie = tie_resolution(facts)
     tie_record = None
     if tie is not None and bid.bid_id in tie.tied:
-        tie_record = {
-            "tied": list(tie.tied),
-            "rule": tie.rule,
-            "winner": tie.winner,
-            "citation": tie.citation,
-            "note": tie.note,
-            "draw": tie.draw,
-        }
+        tie_record = tie.to_dict()
         if p.tie_decision is not None and bid.bid_id != tie.winner:
             tie_record["spo_decision"] = p.tie_decision.model_dump(mode="json")
     facts.award = AwardRecord(

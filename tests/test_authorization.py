@@ -27,7 +27,8 @@ from temporalio.testing import WorkflowEnvironment
 from state_machines.models import Command, Principal
 from tests.driver import Driver, notice_body
 from tests.people import DEFAULT_AGENCY, People
-from workflows.procurement import FORBIDDEN, ProcurementWorkflow
+from workflows.errors import FORBIDDEN
+from workflows.procurement import ProcurementWorkflow
 
 OTHER_AGENCY = "Department of Natural Resources"
 ROLES = [

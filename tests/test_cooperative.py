@@ -25,7 +25,8 @@ from db import audit
 from state_machines.models import Principal
 from tests.driver import Driver, chicago
 from tests.people import People
-from workflows.order import FORBIDDEN, REFUSED, OrderWorkflow
+from workflows.errors import FORBIDDEN, REFUSED
+from workflows.order import OrderWorkflow
 
 CMS = "Department of Central Management Services"
 JOINT = "CMS Joint Purchasing Program (30 ILCS 525)"

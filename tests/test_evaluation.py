@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import fields
 from decimal import Decimal
 from pathlib import Path
 
@@ -666,3 +667,17 @@ def test_claims_and_settings_round_trip_through_json() -> None:
     assert PreferenceSettings.from_dict({}).to_dict() == NONE.to_dict()
     with pytest.raises(ValueError, match="unknown keys"):
         PreferenceSettings.from_dict({"enable": ["biobased"]})
+
+
+def test_a_bid_can_claim_every_preference_the_rules_know() -> None:
+    # The API's claims and the rules' claims are written twice (one is the public contract,
+    # the other pure data); a preference added to one only would be silently ignored.
+    from api.routes.bids import Claims
+    from rules.evaluation import PREFERENCES, BidderClaims
+
+    rule_claims = {f.name for f in fields(BidderClaims)}
+    assert set(Claims.model_fields) == rule_claims
+    # Reciprocity is claimed through ``resident`` and ``home_state``; every other preference
+    # by a claim of its own name.
+    assert {"resident", "home_state"} <= rule_claims
+    assert set(PREFERENCES) - {"resident_reciprocity"} <= rule_claims

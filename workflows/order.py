@@ -28,7 +28,8 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+
+from workflows.errors import forbidden_error, refusal_error
 
 with workflow.unsafe.imports_passed_through():
     from cooperative import rules
@@ -53,8 +54,6 @@ with workflow.unsafe.imports_passed_through():
     from state_machines.models import Principal
 
 WORKFLOW_NAME = "Order"
-REFUSED = "Refused"
-FORBIDDEN = "Forbidden"
 SYSTEM_ACTOR = "system"
 RECHECK_EVERY = timedelta(days=1)
 
@@ -65,15 +64,6 @@ _RETRY = RetryPolicy(
 )
 _TIMEOUT = timedelta(seconds=10)
 _STATE_OF: dict[str, OrderState] = {"place": "placed", "hold": "held", "refuse": "refused"}
-
-
-def refusal_error(refusal: Refusal) -> ApplicationError:
-    return ApplicationError(refusal.reason, refusal.as_dict(), type=REFUSED, non_retryable=True)
-
-
-def forbidden_error(reason: str) -> ApplicationError:
-    detail = {"code": "forbidden", "citation": "", "reason": reason, "field": None}
-    return ApplicationError(reason, detail, type=FORBIDDEN, non_retryable=True)
 
 
 @workflow.defn(name=WORKFLOW_NAME)

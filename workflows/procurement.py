@@ -17,7 +17,8 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
+
+from workflows.errors import forbidden_error, refusal_error
 
 with workflow.unsafe.imports_passed_through():
     from state_machines import schedule
@@ -62,19 +63,8 @@ _PERSIST_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1),
 )
 _ACTIVITY_TIMEOUT = timedelta(seconds=10)
-REFUSED = "Refused"
-FORBIDDEN = "Forbidden"
 REMINDERS_PATCH = "deadline-reminders"
 SEARCH_PATCH = "search-attributes"
-
-
-def refusal_error(refusal: Refusal) -> ApplicationError:
-    return ApplicationError(refusal.reason, refusal.as_dict(), type=REFUSED, non_retryable=True)
-
-
-def forbidden_error(trigger: str, reason: str) -> ApplicationError:
-    detail = {"code": "forbidden", "citation": "", "reason": reason, "field": None}
-    return ApplicationError(reason, detail, type=FORBIDDEN, non_retryable=True)
 
 
 @workflow.defn(name="Procurement")
@@ -189,7 +179,7 @@ class ProcurementWorkflow:
                 payload = self._parse(cmd)
                 denied = forbidden(cmd.trigger, cmd.principal, self.facts, payload)
                 if denied is not None:
-                    raise forbidden_error(cmd.trigger, denied)
+                    raise forbidden_error(denied)
                 refusal = self.machine.check(cmd.trigger, payload, cmd.actor, now)
                 if refusal is not None:
                     raise Refused(refusal)
@@ -225,7 +215,7 @@ class ProcurementWorkflow:
             raise refusal_error(refused.refusal) from None
         denied = forbidden(cmd.trigger, cmd.principal, self.facts, payload)
         if denied is not None:
-            raise forbidden_error(cmd.trigger, denied)
+            raise forbidden_error(denied)
         refusal = self.machine.check(cmd.trigger, payload, cmd.actor, workflow.now())
         if refusal is not None:
             raise refusal_error(refusal)

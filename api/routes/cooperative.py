@@ -27,11 +27,11 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from activities.cooperative import contract_record, member_record, placed_total
-from api import commands, idempotency, queries
+from api import commands, gateway, idempotency, queries
 from api.auth import User, forbidden
 from api.errors import CREATED_OR_SAME, RESPONSES, ApiError, refused
 from api.routes.procurements import Svc
@@ -54,7 +54,7 @@ from cooperative.models import (
 from db import audit
 from rules.calendar import local_date
 from state_machines.models import REFERENCE_PATTERN, Principal
-from workflows.order import FORBIDDEN, REFUSED, OrderWorkflow
+from workflows.order import OrderWorkflow
 
 router = APIRouter(tags=["cooperative purchasing"], responses=RESPONSES)
 
@@ -698,25 +698,11 @@ def _outcome_dict(outcome: OrderOutcome) -> dict[str, Any]:
 
 
 def _translate(exc: BaseException) -> ApiError | Unavailable:
-    if isinstance(exc, WorkflowUpdateFailedError):
-        cause = exc.cause
-        if isinstance(cause, ApplicationError) and cause.type == REFUSED and cause.details:
-            return refused(dict(cause.details[0]))
-        if isinstance(cause, ApplicationError) and cause.type == FORBIDDEN and cause.details:
-            return ApiError(403, {"error": "forbidden", "reason": cause.details[0]["reason"]})
-        return ApiError(
-            409,
-            {
-                "error": "refused",
-                "code": "reference_in_use",
-                "citation": "service rule: one reference names one procurement, contract or order",
-                "reason": str(cause),
-                "field": "reference",
-            },
-        )
-    if isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError):
-        return Unavailable("Temporal", "the command timed out; retry it")
+    translated = gateway.translate(exc)
+    if translated is not None:
+        return translated
     if isinstance(exc, RPCError):
+        # The order's run is gone though its row says it started: Temporal's trouble.
         return Unavailable("Temporal", exc.message)
     raise exc
 

@@ -52,6 +52,14 @@ class Settings(BaseSettings):
         description="Workflows a worker keeps in memory (Temporal's default when unset); 0 "
         "replays every workflow task from history.",
     )
+    continue_as_new_events: int | None = Field(
+        default=None,
+        ge=20,
+        le=51_200,
+        validation_alias=AliasChoices("PROCURE_CONTINUE_AS_NEW_EVENTS", "continue_as_new_events"),
+        description="History length at which a procurement or order workflow continues as new "
+        "(also whenever Temporal suggests it); unset: 10,000 events. Pinned at launch.",
+    )
     split_policy: Literal["flag", "refuse"] = Field(
         default="flag",
         validation_alias=AliasChoices("PROCURE_SPLIT_POLICY", "split_policy"),

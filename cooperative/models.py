@@ -223,16 +223,6 @@ class Decision(Model):
         )
 
 
-class OrderInput(Model):
-    """An order's start: the member's request, who sent it and its digest."""
-
-    request: OrderRequest
-    member_name: str
-    submitted_by: Principal
-    digest: str
-    request_id: str | None = None
-
-
 class FactsRequest(Model):
     reference: str
     member_name: str
@@ -262,6 +252,43 @@ class OrderEvent(Model):
     citation: str
     summary: str
     request_id: str | None = None
+
+
+class OrderCarried(Model):
+    """What an order's run hands to the next when it continues as new: every fact the run
+    keeps, so the next one carries on where it was without deciding, writing or sending
+    anything again."""
+
+    state: OrderState
+    decision: Decision | None = None
+    member: MemberRecord | None = None
+    contract: ContractRecord | None = None
+    events: list[OrderEvent] = Field(default_factory=list)
+    revision: int
+    created_at: datetime
+    placed_at: datetime | None = None
+    withdrawal: dict[str, Any] | None = None
+    decided: bool = True
+    # When a held order looks again next: a hand-over between two looks keeps the day's rhythm.
+    next_check: datetime | None = None
+    # Term reminders already sent, in the order ``rules.term_reminders`` lists them.
+    reminders_sent: int = 0
+
+
+class OrderInput(Model):
+    """An order's start: the member's request, who sent it and its digest.
+
+    ``continue_as_new_events`` is pinned from the settings at launch; ``carried`` is set only
+    on a run that continues a previous one. Both default to None, so the inputs of runs
+    recorded before them still parse."""
+
+    request: OrderRequest
+    member_name: str
+    submitted_by: Principal
+    digest: str
+    request_id: str | None = None
+    continue_as_new_events: int | None = None
+    carried: OrderCarried | None = None
 
 
 class OrderMessage(Model):

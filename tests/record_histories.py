@@ -240,6 +240,98 @@ SCENARIOS: dict[str, Callable[[Driver], Awaitable[str | None]]] = {
 }
 
 
+async def order_continued_as_new(d: Driver) -> str:
+    """A district's first cooperative order with the history length pinned low (20 events):
+    held across daily looks, it continues as new while held, is placed in a later run when
+    the MICPA is recorded, and continues as new again on the way to its term reminders. The
+    recorder keeps the last run, whose input carries the order; the first run, which ended
+    in continue-as-new, is written here beside it."""
+    # The recorder's own API, whose services this one shares, but for the pinned setting.
+    services: Services = d.api._transport.app.state.services  # type: ignore[attr-defined]
+    pinned = Services(
+        settings=services.settings.model_copy(update={"continue_as_new_events": 20}),
+        database_url=services.database_url,
+        clock=services.clock,
+        pool=services.pool,
+        client=services.client,
+    )
+    transport = httpx.ASGITransport(app=create_app(pinned))
+    async with httpx.AsyncClient(transport=transport, base_url="http://procureflow") as api:
+        people: People = d.api.people  # type: ignore[attr-defined]
+
+        async def headers(unit: str) -> dict[str, str]:
+            return {"Authorization": f"Bearer {await people.token('member', agency=unit)}"}
+
+        lead, district = "Evergreen Park School District 124", "Oak Lawn CUSD 7"
+        for unit in (lead, district):
+            registered = await api.post(
+                "/v1/members",
+                json={"name": unit, "kind": "school_district"},
+                headers=await headers(unit),
+            )
+            assert registered.status_code == 201, registered.text
+        opened = await api.post(
+            "/v1/contracts",
+            headers=await headers(lead),
+            json={
+                "reference": "IT-2099-PAPER",
+                "program": "cooperative",
+                "title": "Copy paper",
+                "lead": lead,
+                "award": {
+                    "vendor": "Cobalt Corp",
+                    "awarded_on": "2099-01-20",
+                    "solicitation": "EP124-IFB-2099-01",
+                },
+                "starts_on": "2099-02-01",
+                "ends_on": "2099-05-31",
+                "items": [
+                    {"code": "PAPER", "description": "Case", "unit": "each", "unit_price": "38.00"}
+                ],
+            },
+        )
+        assert opened.status_code == 201, opened.text
+        order = "OL7-PO-0001"
+        held = await api.post(
+            "/v1/orders",
+            headers=await headers(district),
+            json={
+                "reference": order,
+                "contract": "IT-2099-PAPER",
+                "lines": [{"item": "PAPER", "quantity": "12"}],
+            },
+        )
+        assert held.json()["state"] == "held", held.text
+        await d.advance_to(chicago(2099, 3, 6, 10))
+        recorded = await api.post(
+            f"/v1/members/{registered.json()['member_id']}/documents",
+            headers=await headers(district),
+            json={"kind": "micpa", "dated": "2099-03-03", "governing_board": "Board of Education"},
+        )
+        assert recorded.json()["orders_rechecked"][0]["state"] == "placed", recorded.text
+        # Past the term's end, so the last run completes with both reminders sent.
+        await d.advance_to(chicago(2099, 6, 2, 10))
+        await d.env.client.get_workflow_handle(order).result()
+    # Back from the newest run to the first, through each start event's previous run.
+    run_id: str | None = None
+    while True:
+        history = await d.env.client.get_workflow_handle(order, run_id=run_id).fetch_history()
+        previous = history.events[0].workflow_execution_started_event_attributes
+        if not previous.continued_execution_run_id:
+            break
+        run_id = previous.continued_execution_run_id
+    assert run_id is not None, "the order never continued as new"
+    first = OUT / "cooperative_order_continued_as_new_first_run.json"
+    if not first.exists():
+        first.write_text(
+            json.dumps({"workflow_id": order, "history": json.loads(history.to_json())}, indent=1)
+        )
+    return order
+
+
+SCENARIOS["cooperative_order_continued_as_new"] = order_continued_as_new
+
+
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server = pgserver.get_server(Path(tmp) / "pg", cleanup_mode="stop")

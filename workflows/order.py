@@ -16,19 +16,26 @@ applies ``cooperative.rules``:
 A placed order then reminds its member when the contract's term is about to end and when it
 has ended. Commands are Temporal updates with validators, so a refused command leaves no trace
 in the history; every step is audited under the order reference.
+
+A held order can wait for as long as its contract runs and a placed one sleeps until its term
+reminders, so a run hands over to a fresh run of the same id (continue-as-new) before
+Temporal's per-execution limits bind (``workflows.continuation``): at the top of each look of
+the held loop and before each term reminder, with every handler finished. The next run gets
+the order's whole state in ``OrderInput.carried`` and carries on where the last one was; it
+decides, writes and sends nothing again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from workflows import continuation
 from workflows.errors import forbidden_error, refusal_error
 
 with workflow.unsafe.imports_passed_through():
@@ -39,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         DocumentsRecorded,
         FactsRequest,
         MemberRecord,
+        OrderCarried,
         OrderEvent,
         OrderFacts,
         OrderInput,
@@ -82,37 +90,107 @@ class OrderWorkflow:
         self.withdrawal: dict[str, Any] | None = None
         self.lock = asyncio.Lock()
         self.decided = False
+        self.next_check: datetime | None = None
+        self.reminders_sent = 0
+        # Temporal's update limit is per execution: each run counts its own from zero.
+        self.updates_accepted = 0
+        self.patched = False
+        carried = order.carried
+        if carried is not None:
+            self.state = carried.state
+            self.decision = carried.decision
+            self.member = carried.member
+            self.contract = carried.contract
+            self.events = list(carried.events)
+            self.revision = carried.revision
+            self.created_at = carried.created_at
+            self.placed_at = carried.placed_at
+            self.withdrawal = carried.withdrawal
+            self.decided = carried.decided
+            self.next_check = carried.next_check
+            self.reminders_sent = carried.reminders_sent
 
     # ---- run -------------------------------------------------------------------------------
     @workflow.run
     async def run(self, order: OrderInput) -> str:
-        async with self.lock:
-            decision = await self._check()
-            await self._apply(
-                decision,
-                "submit",
-                order.submitted_by.name,
-                order.submitted_by.role,
-                order.request_id,
-                automatic=False,
-            )
-            self.decided = True
-        while self.state == "held":
-            now = workflow.now()
-            timeout = max(self._held_wakeup(now) - now, timedelta(seconds=1))
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(lambda: self.state != "held", timeout=timeout)
+        # Asked once, first: a run recorded before continue-as-new existed answers False and
+        # replays exactly as it ran; every run since answers True.
+        self.patched = workflow.patched(continuation.PATCH)
+        if order.carried is None:
             async with self.lock:
+                decision = await self._check()
+                await self._apply(
+                    decision,
+                    "submit",
+                    order.submitted_by.name,
+                    order.submitted_by.role,
+                    order.request_id,
+                    automatic=False,
+                )
+                self.decided = True
+        await self._while_held()
+        if self.state == "placed":
+            await self._term_reminders()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.state
+
+    async def _while_held(self) -> None:
+        while self.state == "held":
+            if self.next_check is None:
+                self.next_check = self._held_wakeup(workflow.now())
+            if self._due():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                # A handler may have placed or withdrawn it meanwhile: then there is nothing
+                # left to wait for here, and the loop ends in this run.
                 if self.state == "held":
+                    self._continue_as_new()
+                continue
+            now = workflow.now()
+            timeout = max(self.next_check - now, timedelta(seconds=1))
+            timed_out = False
+            try:
+                # Woken early too when the run should hand over, so a burst of updates never
+                # meets the per-execution limit while it waits for the day to pass.
+                await workflow.wait_condition(
+                    lambda: self.state != "held" or self._due(), timeout=timeout
+                )
+            except TimeoutError:
+                timed_out = True
+            async with self.lock:
+                # Unpatched, only a timeout leaves it held here, as before; patched, an early
+                # wake to hand over does not look again before the day is out.
+                if self.state == "held" and (timed_out or not self.patched):
+                    self.next_check = None
                     decision = await self._check()
                     if decision.outcome != "hold":
                         await self._apply(
                             decision, "recheck", SYSTEM_ACTOR, "system", None, automatic=True
                         )
-        if self.state == "placed":
-            await self._term_reminders()
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.state
+
+    def _due(self) -> bool:
+        return self.patched and continuation.due(
+            self.updates_accepted, self.order.continue_as_new_events
+        )
+
+    def _continue_as_new(self) -> NoReturn:
+        """Hand the order to a fresh run of the same id; callers reach it by the id alone."""
+        workflow.continue_as_new(self.order.model_copy(update={"carried": self._carried()}))
+
+    def _carried(self) -> OrderCarried:
+        return OrderCarried(
+            state=self.state,
+            decision=self.decision,
+            member=self.member,
+            contract=self.contract,
+            events=list(self.events),
+            revision=self.revision,
+            created_at=self.created_at,
+            placed_at=self.placed_at,
+            withdrawal=self.withdrawal,
+            decided=self.decided,
+            next_check=self.next_check,
+            reminders_sent=self.reminders_sent,
+        )
 
     def _held_wakeup(self, now: datetime) -> datetime:
         """Look again daily, and at the end of the contract's term, when a held order lapses."""
@@ -124,11 +202,26 @@ class OrderWorkflow:
     async def _term_reminders(self) -> None:
         contract = self.contract
         assert contract is not None
-        for kind, day in rules.term_reminders(contract.ends_on):
+        reminders = rules.term_reminders(contract.ends_on)
+        # Counted, not iterated: a run that continues an earlier one starts at the first
+        # reminder not yet sent.
+        while self.reminders_sent < len(reminders):
+            if self._due():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                self._continue_as_new()
+            kind, day = reminders[self.reminders_sent]
             at = start_of_day(day)
             now = workflow.now()
             if at > now:
-                await workflow.sleep(at - now)
+                if not self.patched:
+                    await workflow.sleep(at - now)
+                else:
+                    try:
+                        await workflow.wait_condition(self._due, timeout=at - now)
+                    except TimeoutError:
+                        pass
+                    else:
+                        continue  # woken to hand over before the reminder's day
             message = OrderMessage(
                 reference=contract.reference,
                 seq=0,
@@ -138,11 +231,13 @@ class OrderWorkflow:
             )
             async with self.lock:
                 await self._persist([], [message])
+            self.reminders_sent += 1
 
     # ---- commands ----------------------------------------------------------------------------
     @workflow.update
     async def confirm(self, digest: str) -> OrderOutcome:
         """The same order sent again gets the order as it stands."""
+        self.updates_accepted += 1
         await workflow.wait_condition(lambda: self.decided)
         return self._outcome()
 
@@ -163,6 +258,7 @@ class OrderWorkflow:
     async def documents_recorded(self, note: DocumentsRecorded) -> OrderOutcome:
         """A document was put on file for the member: a held order is checked again and placed
         if nothing is missing now."""
+        self.updates_accepted += 1
         await workflow.wait_condition(lambda: self.decided)
         async with self.lock:
             self._may_act(note.principal, "documents_recorded")
@@ -185,6 +281,7 @@ class OrderWorkflow:
     @workflow.update
     async def withdraw(self, withdrawal: Withdrawal) -> OrderOutcome:
         """The member withdraws a held order; a placed one is with the vendor already."""
+        self.updates_accepted += 1
         await workflow.wait_condition(lambda: self.decided)
         async with self.lock:
             self._may_act(withdrawal.principal, "withdraw")

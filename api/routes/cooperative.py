@@ -405,7 +405,8 @@ async def member_messages(member_id: RefPath, svc: Svc, user: User) -> Any:
     if user.role != "cpo" and not rules.acts_for(user, row["name"]):
         raise forbidden(f"{user.name} reads only the notices sent to its own unit.")
     recipient = rules.member_recipient(row["name"])
-    return {"recipient": recipient, "messages": await queries.messages_for(pool, recipient)}
+    # A member is never a bidder: nothing of its notices is sealed.
+    return {"recipient": recipient, "messages": await queries.messages_for(pool, recipient, own=True)}
 
 
 # ---- contracts -----------------------------------------------------------------------------
@@ -764,10 +765,12 @@ async def place_order(body: OrderRequest, request: Request, svc: Svc, user: User
             submitted_by=user,
             digest=digest,
             request_id=commands.request_id(request),
+            # Pinned at launch: the order's later runs carry the same value.
+            continue_as_new_events=svc.settings.continue_as_new_events,
         )
         client = await svc.temporal()
         try:
-            handle = await client.start_workflow(
+            await client.start_workflow(
                 OrderWorkflow.run,
                 start,
                 id=reference,
@@ -775,7 +778,11 @@ async def place_order(body: OrderRequest, request: Request, svc: Svc, user: User
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
-            await handle.execute_update(OrderWorkflow.confirm, digest)
+            # By the order's id alone, not the run start_workflow answered with: the order
+            # may have continued as new since, and the update must reach its newest run.
+            await client.get_workflow_handle(reference).execute_update(
+                OrderWorkflow.confirm, digest
+            )
         except WorkflowAlreadyStartedError:
             pass  # finished: the row says how
         except (

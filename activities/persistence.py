@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncpg
 from temporalio import activity
 
-from db import audit
+from db import audit, bids
+from state_machines.effects import BIDDERS
 from workflows.payloads import PersistStep
 
 # The actor of steps the workflow takes by itself (state_machines.procurement.SYSTEM_ACTOR).
@@ -98,12 +99,24 @@ class PersistActivities:
             if step.messages:
                 await conn.executemany(
                     """
-                    INSERT INTO outbox (reference, seq, kind, recipient, content, created_at)
-                    VALUES ($1, $2, $3, $4, $5, $6)
+                    INSERT INTO outbox (reference, seq, kind, recipient, content, created_at,
+                                        to_bidder)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7)
                     ON CONFLICT (reference, seq, kind, recipient) DO NOTHING
                     """,
                     [
-                        (step.reference, m.seq, m.kind, m.recipient, m.content, step.updated_at)
+                        (step.reference, m.seq, m.kind, recipient, m.content, step.updated_at, to)
                         for m in step.messages
+                        for recipient, to in await _recipients(conn, step.reference, m.recipient)
                     ],
                 )
+
+
+async def _recipients(
+    conn: asyncpg.Connection, reference: str, recipient: str
+) -> list[tuple[str, bool]]:
+    """Who a message goes to, and whether as a bidder: "every bidder" is read from the
+    sealed-bid store at the moment of writing, so no bidder is named outside PostgreSQL."""
+    if recipient != BIDDERS:
+        return [(recipient, False)]
+    return [(vendor, True) for vendor in await bids.bidders(conn, reference)]

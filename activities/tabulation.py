@@ -1,21 +1,32 @@
-"""The ``tabulate_bids`` and ``score_proposals`` activities: the sealed prices are read here,
-evaluated by the pure rules, recorded, and only identities and ranks go back to the workflow.
+"""The ``tabulate_bids`` and ``score_proposals`` activities: an intake round is closed, its
+commitments published, and only then are the sealed prices read, evaluated by the pure rules
+and recorded; only identities and ranks go back to the workflow.
 
 30 ILCS 500/20-10(d): the opening records each bidder, the amount of each bid and the Illinois
 Works bid credit; preferences (Article 45) and the tie rules (44 Ill. Adm. Code 1.2037) apply
 in evaluation. 20-15(d): proposals are opened without disclosing contents to competitors;
 20-15(e): the three parts are scored and ranked independently.
+
+A round closes in its own transaction, which commits before any bid is decrypted: it waits out
+the bids still being received (``db.bids.close_round``), fixes the set counted, and publishes
+in the Bulletin the commitment of every bid in it. Anyone can then check each row of the
+tabulation against that list: nothing was added after the deadline, and every vendor's bid was
+opened as received.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 from temporalio import activity
 
-from db.sealing import Sealer, amount_of, bid_digest
+from db import bids
+from db.sealing import Sealer, amount_of, matches
+from rules import citations
 from rules.evaluation import (
     BidderClaims,
     BidInput,
@@ -23,8 +34,11 @@ from rules.evaluation import (
     evaluate_bids,
 )
 from rules.proposals import ProposalScores, ScoringPlan, score_proposals
+from state_machines.intake import OPENING_ROUND
 from state_machines.models import RankEntry
 from workflows.payloads import ScoreRequest, TabulateRequest, TabulateResult
+
+COMMITMENTS_NOTICE = "bid_commitments"
 
 
 class TabulationActivities:
@@ -32,8 +46,35 @@ class TabulationActivities:
         self.pool = pool
         self.sealer = sealer
 
-    async def _unseal(self, conn: asyncpg.Connection, reference: str, bid_ids: list[str]) -> None:
-        """Open the sealed bids named: decrypt, check each digest against its receipt, and
+    async def _close(
+        self,
+        reference: str,
+        round_: str,
+        cutoff: datetime,
+        at: datetime,
+        registered: list[str],
+        seq: int,
+        citation: str,
+    ) -> bids.Opening:
+        """Close the round and publish what it holds, committed before anything is opened."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            opening = await bids.close_round(conn, reference, round_, cutoff, at, registered)
+            await conn.execute(
+                """INSERT INTO bulletin_notices (reference, seq, kind, published_at, content)
+                   VALUES ($1, $2, $3, $4, $5)
+                   ON CONFLICT (reference, seq, kind) DO NOTHING""",
+                reference,
+                seq,
+                COMMITMENTS_NOTICE,
+                opening.closed_at,
+                opening.notice(reference, citation),
+            )
+        return opening
+
+    async def _unseal(
+        self, conn: asyncpg.Connection, reference: str, bid_ids: list[str]
+    ) -> dict[str, Unsealed]:
+        """Open the sealed bids named: decrypt, check each commitment against its receipt, and
         write the clear contents (the row is then immutable, see migration 0003)."""
         rows = await conn.fetch(
             """SELECT bid_id, vendor, digest, sealed FROM bids
@@ -42,9 +83,11 @@ class TabulationActivities:
             reference,
             bid_ids,
         )
+        unsealed: dict[str, Unsealed] = {}
         for r in rows:
-            contents = self.sealer.open(r["sealed"])
-            matches = bid_digest(reference, r["vendor"], contents) == r["digest"]
+            contents, nonce = self.sealer.open(r["sealed"])
+            verified = matches(r["digest"], nonce, reference, r["vendor"], contents)
+            unsealed[r["bid_id"]] = Unsealed(verified, nonce.hex() if nonce else None, contents)
             await conn.execute(
                 """UPDATE bids SET amount = $2, bid_credit = $3, claims = $4, documents = $5,
                        status = 'opened', refusal = $6
@@ -54,21 +97,32 @@ class TabulationActivities:
                 amount_of(contents, "bid_credit"),
                 contents.get("claims") or {},
                 contents.get("documents") or [],
-                None if matches else {"digest_mismatch": True},
+                None if verified else {"digest_mismatch": True},
             )
+        return unsealed
 
     @activity.defn(name="tabulate_bids")
     async def tabulate_bids(self, request: TabulateRequest) -> TabulateResult:
+        proposals = request.method == "competitive_sealed_proposals"
+        opening = await self._close(
+            request.reference,
+            OPENING_ROUND,
+            request.cutoff or request.opened_at,
+            request.opened_at,
+            request.bid_ids,
+            request.seq,
+            citations.PROPOSAL_OPENING if proposals else citations.BID_OPENING,
+        )
         async with self.pool.acquire() as conn, conn.transaction():
-            await self._unseal(conn, request.reference, request.bid_ids)
+            unsealed = await self._unseal(conn, request.reference, opening.bid_ids)
             rows = await conn.fetch(
-                """SELECT bid_id, vendor, amount, bid_credit, claims, refusal FROM bids
+                """SELECT bid_id, vendor, amount, bid_credit, claims, digest FROM bids
                    WHERE reference = $1 AND bid_id = ANY($2::text[]) ORDER BY bid_id""",
                 request.reference,
-                request.bid_ids,
+                opening.bid_ids,
             )
             records: list[tuple[Any, ...]]
-            if request.method == "competitive_sealed_proposals":
+            if proposals:
                 # Recorded, ranked by nobody yet: proposals are scored, not opened to compare.
                 ranking = [RankEntry(bid_id=r["bid_id"], vendor=r["vendor"], rank=0) for r in rows]
                 records = [
@@ -123,32 +177,33 @@ class TabulationActivities:
                     )
                     for e in evaluated
                 ]
+            digests = {r["bid_id"]: r["digest"] for r in rows}
             await conn.executemany(
                 """
                 INSERT INTO tabulations (reference, bid_id, vendor, amount, bid_credit,
-                    evaluated_amount, rank, opened_at, witnesses, adjustments)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb)
+                    evaluated_amount, rank, opened_at, witnesses, adjustments, digest_matches,
+                    commitment, nonce, contents)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13,
+                        $14::jsonb)
                 ON CONFLICT (reference, bid_id) DO NOTHING
                 """,
                 [
-                    (request.reference, *rec[:6], request.opened_at, request.witnesses, rec[6])
+                    (
+                        request.reference,
+                        *rec[:6],
+                        request.opened_at,
+                        request.witnesses,
+                        rec[6],
+                        *_checks(unsealed.get(rec[0]), digests[rec[0]]),
+                    )
                     for rec in records
                 ],
-            )
-            mismatched = [r["bid_id"] for r in rows if (r["refusal"] or {}).get("digest_mismatch")]
-            await conn.execute(
-                """UPDATE tabulations SET digest_matches = NOT (bid_id = ANY($2::text[]))
-                   WHERE reference = $1""",
-                request.reference,
-                mismatched,
             )
         return TabulateResult(ranking=ranking)
 
     @activity.defn(name="score_proposals")
     async def score_proposals(self, request: ScoreRequest) -> TabulateResult:
-        latest: dict[str, str] = {}
-        for bid_id, vendor in request.offers:
-            latest[vendor] = bid_id  # a best and final offer replaces the earlier price
+        latest = await self._latest_offers(request)
         async with self.pool.acquire() as conn, conn.transaction():
             await self._unseal(conn, request.reference, list(latest.values()))
             prices = {
@@ -201,3 +256,52 @@ class TabulationActivities:
         return TabulateResult(
             ranking=[RankEntry(bid_id=s.bid_id, vendor=s.vendor, rank=s.rank) for s in scored]
         )
+
+    async def _latest_offers(self, request: ScoreRequest) -> dict[str, str]:
+        """Each offeror's latest offer (a best and final offer replaces the first price): the
+        proposal opened, or the offer of the round that closes now."""
+        latest: dict[str, str] = {}
+        if request.offers:  # registered through the workflow, oldest first
+            for bid_id, vendor in request.offers:
+                latest[vendor] = bid_id
+            return latest
+        for proposal in request.proposals:
+            latest[proposal.vendor] = proposal.bid_id
+        if request.round is None or request.cutoff is None:
+            return latest
+        opening = await self._close(
+            request.reference,
+            request.round,
+            request.cutoff,
+            request.at or request.cutoff,
+            [],
+            request.seq,
+            citations.BEST_AND_FINAL,
+        )
+        offered = await self.pool.fetch(
+            """SELECT bid_id, vendor FROM bids WHERE bid_id = ANY($1::text[])
+               ORDER BY received_at, bid_id""",
+            opening.bid_ids,
+        )
+        for r in offered:
+            if r["vendor"] in latest:
+                latest[r["vendor"]] = r["bid_id"]
+        return latest
+
+
+@dataclass(frozen=True)
+class Unsealed:
+    """What lets anyone check a tabulated bid: whether it matched its receipt, the nonce of
+    its commitment and the contents opened."""
+
+    verified: bool
+    nonce: str | None
+    contents: dict[str, Any]
+
+
+def _checks(
+    unsealed: Unsealed | None, commitment: str
+) -> tuple[bool, str, str | None, dict[str, Any] | None]:
+    if unsealed is None:  # opened by an earlier attempt, whose rows stand
+        return True, commitment, None, None
+    return unsealed.verified, commitment, unsealed.nonce, unsealed.contents

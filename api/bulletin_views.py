@@ -48,6 +48,7 @@ KIND_NAMES: dict[str, str] = {
     "award_rescinded": "Award rescinded",
     "board_recommendation": "Procurement Policy Board recommendation",
     "contract_voided": "Contract voided",
+    "bid_commitments": "Offers received: their commitments, published before the opening",
 }
 
 # The 15-25 content of a notice, in the order a reader looks for it.
@@ -85,6 +86,11 @@ FIELD_LABELS: dict[str, str] = {
     "grounds": "Grounds",
     "response_due_on": "Vendor may respond by",
     "hiring_encouragement": "Hiring encouragement",
+    "round": "Round",
+    "closed_at": "Received until",
+    "offers_received": "Offers received",
+    "set_digest": "SHA-256 of the commitments, sorted, one per line",
+    "commitments": "Commitments (HMAC-SHA256 of each offer, keyed with its vendor's nonce)",
 }
 # Kept in the JSON, not shown on a page: the citation is shown apart, the bid id is internal.
 HIDDEN_FIELDS = frozenset({"citation", "bid_id"})
@@ -526,6 +532,14 @@ def notice_releases(notice: dict[str, Any]) -> list[dict[str, Any]]:
                 f"Intended sole source contractor: {content['intended_contractor']}"
             )
         release["tender"] = tender
+        releases.append(release)
+    elif kind == "bid_commitments" and content.get("round") == "opening":
+        # The opening: how many offers were received (OCDS has no place for commitments).
+        release = _release(notice, release_id, ["tenderUpdate"], when)
+        release["tender"] = {
+            "id": notice["reference"],
+            "numberOfTenderers": content.get("offers_received"),
+        }
         releases.append(release)
     elif kind == "amendment":
         release = _release(notice, release_id, ["tenderAmendment"], when)

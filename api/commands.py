@@ -18,7 +18,7 @@ from api import gateway, idempotency, queries
 from api.errors import ApiError, not_found
 from api.services import Services
 from api.views import procurement_view
-from db import audit
+from db import audit, bids
 from procure import observability
 from state_machines.authority import forbidden, may_read
 from state_machines.models import Facts, Model, Principal
@@ -44,7 +44,8 @@ async def view(svc: Services, reference: str, principal: Principal | None) -> di
             },
         )
     history = await queries.history(pool, reference)
-    return procurement_view(row, history, await svc.clock.now(), svc.settings.ui_url())
+    held = await bids.live_count(pool, reference)
+    return procurement_view(row, history, await svc.clock.now(), svc.settings.ui_url(), held)
 
 
 async def record_refusal(

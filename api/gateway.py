@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import date, timedelta
@@ -9,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from temporalio.client import (
+    WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -102,66 +104,78 @@ async def launch(
     """Start the procurement's workflow, or confirm an identical earlier launch.
 
     Returns (created, result). The workflow id is the reference, so two launches of the same
-    reference reach one workflow; a different body is refused by the workflow itself.
+    reference reach one workflow. A new procurement is started and its launch confirmed in one
+    round trip (update-with-start); a reference already in the read model is answered from it,
+    without a command to its workflow.
     """
-    client = await services.temporal()
     pool = await services.db()
     digest = launch_digest(spec)
-    existed = await queries.procurement_row(pool, spec.reference) is not None
+    row = await queries.procurement_row(pool, spec.reference)
+    if row is not None:
+        if row["launch_digest"] != digest:
+            raise refused(_reference_in_use(spec.reference))
+        return False, CommandResult(
+            reference=spec.reference, state=row["state"], seq=0, summary="Already launched."
+        )
     today = local_date(await services.clock.now())
     limit = await queries.small_purchase_limit(pool, today)
+    refusal = launch_refusal(spec, limit[0] if limit else None)
+    if refusal is not None:
+        raise refused(refusal.as_dict())
     split_flag = None
-    if not existed:
-        refusal = launch_refusal(spec, limit[0] if limit else None)
-        if refusal is not None:
-            raise refused(refusal.as_dict())
-        if spec.method == "small_purchase":
-            split_flag = await _split_check(services, spec, today, limit)
+    if spec.method == "small_purchase":
+        split_flag = await _split_check(services, spec, today, limit)
+    settings = services.settings
     launch_input = LaunchInput(
         spec=spec,
         digest=digest,
-        calendar=services.settings.calendar_rules().to_dict(),
+        calendar=settings.calendar_rules().to_dict(),
         protest_rules=PROTEST_RULES_BY_OFFICE[spec.chief_procurement_office].to_dict(),
         launched_by=principal.name,
         launched_role=principal.role,
-        reciprocal_preferences={
-            state: str(pct) for state, pct in load_reciprocal_preferences().items()
-        },
+        reciprocal_preferences=reciprocal_preferences(),
         small_purchase_limit=str(limit[0]) if limit else None,
         small_purchase_limit_citation=limit[1] if limit else None,
         split_flag=split_flag,
-        reminder_offsets=services.settings.reminder_days(),
+        reminder_offsets=settings.reminder_days(),
         reminded_periods=list(schedule.REMINDED_PERIODS),
+        continue_as_new_events=settings.continue_as_new_events,
+    )
+    client = await services.temporal()
+    start = WithStartWorkflowOperation(
+        ProcurementWorkflow.run,
+        launch_input,
+        id=spec.reference,
+        task_queue=services.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
     try:
-        handle = await client.start_workflow(
-            ProcurementWorkflow.run,
-            launch_input,
-            id=spec.reference,
-            task_queue=services.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        result = await client.execute_update_with_start_workflow(
+            ProcurementWorkflow.confirm_launch, digest, start_workflow_operation=start
         )
     except WorkflowAlreadyStartedError:
         # The reference belongs to a finished procurement: compare with what it was.
         finished = client.get_workflow_handle(spec.reference)
         if await finished.query(ProcurementWorkflow.launch_digest) != digest:
             raise refused(_reference_in_use(spec.reference)) from None
-        row = await queries.procurement_row(await services.db(), spec.reference)
+        row = await queries.procurement_row(pool, spec.reference)
         state = row["state"] if row else "closed"
         return False, CommandResult(
             reference=spec.reference, state=state, seq=0, summary="Already launched."
         )
-    except RPCError as exc:
-        raise Unavailable("Temporal", exc.message) from exc
-    try:
-        result = await handle.execute_update(ProcurementWorkflow.confirm_launch, digest)
     except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
         translated = translate(exc)
         if translated is not None:
             raise translated from exc
         raise
-    return not existed, result
+    return bool(result.result.get("created")), result
+
+
+@functools.cache
+def reciprocal_preferences() -> dict[str, str]:
+    """The reciprocal preferences of other states (45-10(b)), read once per process."""
+    return {state: str(pct) for state, pct in load_reciprocal_preferences().items()}
 
 
 async def _split_check(

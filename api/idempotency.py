@@ -1,9 +1,15 @@
 """``Idempotency-Key``: the same key and body get the first answer; a different body, 409.
 
-The first request with a key claims it in PostgreSQL; concurrent retries wait for its answer
-and return it. An answer the service could not give (503: a server was down) is not kept, so
-the retry runs the command again. The key also becomes the Temporal update id, so even a
-command that reached the workflow twice is applied once.
+The first request with a key claims it in PostgreSQL, naming its holder: the database session
+that the API process keeps open for as long as it lives (``Services.holder``). Concurrent
+retries wait for the holder's answer and return it; if the holder's session is gone (the
+process died), the key is free at once and the next retry runs the command. An answer the
+service could not give (503: a server was down) is not kept, so the retry runs the command
+again. The key also becomes the Temporal update id, so even a command that reached the
+workflow twice is applied once.
+
+Bids take their keys elsewhere: a key names the bid it created (``api.intake``), in the bid's
+own transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
@@ -22,13 +29,31 @@ from api.services import Services, Unavailable
 from state_machines.models import Principal
 
 KEY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 200
 WAIT_SECONDS = 60.0
 POLL_SECONDS = 0.05
-# A claim older than this, never answered, belonged to a process that died: take it over.
-STALE_SECONDS = 120
 
 Produce = Callable[[], Awaitable[tuple[int, Any]]]
+
+# A claim stands while its holder's session lives: a row left 'in_progress' by a session that
+# is gone (or by a version of the service that named no holder) is taken over.
+_CLAIM = """
+    INSERT INTO idempotency_keys (principal_id, key, method, path, body_hash, status,
+                                  holder_pid, holder_started)
+    VALUES ($1, $2, $3, $4, $5, 'in_progress', $6, $7)
+    ON CONFLICT (principal_id, key) DO UPDATE SET
+        created_at = now(), holder_pid = EXCLUDED.holder_pid,
+        holder_started = EXCLUDED.holder_started
+    WHERE idempotency_keys.status = 'in_progress'
+      AND idempotency_keys.body_hash = EXCLUDED.body_hash
+      AND NOT EXISTS (
+          SELECT 1 FROM pg_stat_activity a
+          WHERE a.pid = idempotency_keys.holder_pid
+            AND a.backend_start = idempotency_keys.holder_started
+      )
+    RETURNING 1
+"""
 
 
 def body_hash(body: Any) -> str:
@@ -58,6 +83,19 @@ def key_of(request: Request) -> str | None:
     return key
 
 
+def key_reused() -> ApiError:
+    return ApiError(
+        409,
+        {
+            "error": "idempotency_key_reused",
+            "code": "idempotency_key_reused",
+            "citation": "service rule: one key, one request",
+            "reason": f"The {KEY_HEADER} was already used for a different request.",
+            "field": f"header.{KEY_HEADER}",
+        },
+    )
+
+
 async def once(
     services: Services,
     request: Request,
@@ -72,23 +110,35 @@ async def once(
     pool = await services.db()
     digest = body_hash(body)
     method, path = request.method, request.url.path
-    claimed = await pool.fetchval(
-        """INSERT INTO idempotency_keys (principal_id, key, method, path, body_hash, status)
-           VALUES ($1, $2, $3, $4, $5, 'in_progress')
-           ON CONFLICT (principal_id, key) DO UPDATE SET created_at = now()
-               WHERE idempotency_keys.status = 'in_progress'
-                 AND idempotency_keys.created_at < now() - make_interval(secs => $6)
-                 AND idempotency_keys.body_hash = EXCLUDED.body_hash
-           RETURNING 1""",
-        principal.id,
-        key,
-        method,
-        path,
-        digest,
-        STALE_SECONDS,
-    )
-    if not claimed:
-        return await _replay(services, principal, key, method, path, digest)
+    waited = 0.0
+    while True:
+        pid, started = await services.holder()
+        if await pool.fetchval(_CLAIM, principal.id, key, method, path, digest, pid, started):
+            return await _answer(pool, principal, key, produce)
+        row = await pool.fetchrow(
+            "SELECT * FROM idempotency_keys WHERE principal_id = $1 AND key = $2",
+            principal.id,
+            key,
+        )
+        if row is None:
+            continue  # let go between the two reads: claim it now
+        if row["body_hash"] != digest or row["method"] != method or row["path"] != path:
+            raise key_reused()
+        if row["status"] == "done":
+            return JSONResponse(
+                row["response_body"],
+                status_code=row["response_status"],
+                headers={REPLAYED_HEADER: "true"},
+            )
+        if waited >= WAIT_SECONDS:
+            raise Unavailable("the command", "the first request with this key is still running")
+        await asyncio.sleep(POLL_SECONDS)
+        waited += POLL_SECONDS
+
+
+async def _answer(
+    pool: asyncpg.Pool, principal: Principal, key: str, produce: Produce
+) -> JSONResponse:
     try:
         status, content = await _run(produce)
     except (Unavailable, asyncio.CancelledError):
@@ -105,7 +155,7 @@ async def once(
         status,
         content,
     )
-    return JSONResponse(content, status_code=status, headers={"Idempotent-Replayed": "false"})
+    return JSONResponse(content, status_code=status, headers={REPLAYED_HEADER: "false"})
 
 
 async def _run(produce: Produce) -> tuple[int, Any]:
@@ -113,41 +163,3 @@ async def _run(produce: Produce) -> tuple[int, Any]:
         return await produce()
     except ApiError as exc:
         return exc.status, exc.body
-
-
-async def _replay(
-    services: Services, principal: Principal, key: str, method: str, path: str, digest: str
-) -> JSONResponse:
-    pool = await services.db()
-    waited = 0.0
-    while True:
-        row = await pool.fetchrow(
-            "SELECT * FROM idempotency_keys WHERE principal_id = $1 AND key = $2",
-            principal.id,
-            key,
-        )
-        if row is None:
-            # The first attempt could not be answered (a server was down) and let go of the
-            # key: this request is the retry, and the caller should send it again.
-            raise Unavailable("the command", "its first attempt failed; send it again")
-        if row["body_hash"] != digest or row["method"] != method or row["path"] != path:
-            raise ApiError(
-                409,
-                {
-                    "error": "idempotency_key_reused",
-                    "code": "idempotency_key_reused",
-                    "citation": "service rule: one key, one request",
-                    "reason": f"The {KEY_HEADER} was already used for a different request.",
-                    "field": f"header.{KEY_HEADER}",
-                },
-            )
-        if row["status"] == "done":
-            return JSONResponse(
-                row["response_body"],
-                status_code=row["response_status"],
-                headers={"Idempotent-Replayed": "true"},
-            )
-        if waited >= WAIT_SECONDS:
-            raise Unavailable("the command", "the first request with this key is still running")
-        await asyncio.sleep(POLL_SECONDS)
-        waited += POLL_SECONDS

@@ -47,7 +47,7 @@ async def tabulation(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]]
     rows = await pool.fetch(
         """
         SELECT bid_id, vendor, amount, bid_credit, evaluated_amount, rank, opened_at, witnesses,
-               adjustments, scoring
+               adjustments, scoring, digest_matches, commitment, nonce, contents
         FROM tabulations WHERE reference = $1 ORDER BY rank, bid_id
         """,
         reference,
@@ -64,6 +64,12 @@ async def tabulation(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]]
             "witnesses": r["witnesses"],
             "adjustments": r["adjustments"],
             "scoring": r["scoring"],
+            # What anyone can check the row against: the commitment in the list the Bulletin
+            # published at the opening, recomputed from the contents and the nonce.
+            "digest_matches": r["digest_matches"],
+            "commitment": r["commitment"],
+            "nonce": r["nonce"],
+            "contents": r["contents"],
         }
         for r in rows
     ]
@@ -92,9 +98,11 @@ async def bulletin(pool: asyncpg.Pool, reference: str | None, limit: int) -> lis
 
 
 async def history(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]]:
-    """The steps taken (accepted commands and automatic steps), in order."""
+    """The steps the workflow took (accepted commands and automatic steps), in order; the
+    bids the intake received are in the audit trail, not here."""
     rows = await pool.fetch(
-        """SELECT * FROM audit_trail WHERE reference = $1 AND outcome <> 'refused'
+        """SELECT * FROM audit_trail
+           WHERE reference = $1 AND outcome <> 'refused' AND step_seq IS NOT NULL
            ORDER BY position""",
         reference,
     )
@@ -140,13 +148,20 @@ async def audit_trail(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]
     ]
 
 
-async def messages_for(pool: asyncpg.Pool, recipient: str) -> list[dict[str, Any]]:
+async def messages_for(pool: asyncpg.Pool, recipient: str, *, own: bool) -> list[dict[str, Any]]:
+    """The notices sent to a recipient. Read by anyone else (``own`` false), a notice sent to
+    it as a bidder of a procurement not yet opened is left out: it would tell who bid."""
     rows = await pool.fetch(
         """
-        SELECT message_id, reference, kind, content, created_at FROM outbox
-        WHERE recipient = $1 ORDER BY created_at, message_id
+        SELECT message_id, reference, kind, content, created_at FROM outbox o
+        WHERE recipient = $1
+          AND ($2 OR NOT to_bidder OR EXISTS (
+                SELECT 1 FROM procurements p
+                WHERE p.reference = o.reference AND p.snapshot->>'opened_at' IS NOT NULL))
+        ORDER BY created_at, message_id
         """,
         recipient,
+        own,
     )
     return [
         {

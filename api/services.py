@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import asyncpg
 from temporalio.client import Client
@@ -35,6 +36,8 @@ class Services:
     pool: asyncpg.Pool | None = None
     client: Client | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _holder: asyncpg.Connection | None = None
+    _holder_id: tuple[int, datetime] = (0, datetime.min)
 
     @property
     def task_queue(self) -> str:
@@ -49,10 +52,29 @@ class Services:
             async with self._lock:
                 if self.pool is None:
                     try:
-                        self.pool = await create_pool(self.database_url)
+                        self.pool = await create_pool(
+                            self.database_url, max_size=self.settings.db_pool_size
+                        )
                     except (OSError, asyncpg.PostgresError) as exc:
                         raise Unavailable("PostgreSQL", str(exc)) from exc
         return self.pool
+
+    async def holder(self) -> tuple[int, datetime]:
+        """This process as PostgreSQL knows it: a session kept open for its whole life (its
+        backend's pid and start), so what it claims ends with it."""
+        if self._holder is None or self._holder.is_closed():
+            async with self._lock:
+                if self._holder is None or self._holder.is_closed():
+                    try:
+                        conn = await asyncpg.connect(self.database_url)
+                        row = await conn.fetchrow(
+                            "SELECT pid, backend_start FROM pg_stat_activity "
+                            "WHERE pid = pg_backend_pid()"
+                        )
+                    except (OSError, asyncpg.PostgresError) as exc:
+                        raise Unavailable("PostgreSQL", str(exc)) from exc
+                    self._holder, self._holder_id = conn, (row["pid"], row["backend_start"])
+        return self._holder_id
 
     async def temporal(self) -> Client:
         if self.client is None:
@@ -69,6 +91,9 @@ class Services:
         return self.client
 
     async def close(self) -> None:
+        if self._holder is not None:
+            await self._holder.close()
+            self._holder = None
         if self.pool is not None:
             await self.pool.close()
             self.pool = None

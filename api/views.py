@@ -15,10 +15,16 @@ from state_machines.procurement import ProcurementMachine
 
 
 def procurement_view(
-    row: asyncpg.Record, history: list[dict[str, Any]], now: datetime, ui_url: str | None
+    row: asyncpg.Record,
+    history: list[dict[str, Any]],
+    now: datetime,
+    ui_url: str | None,
+    bids_held: int,
 ) -> dict[str, Any]:
+    """``bids_held``: the bids the sealed-bid store holds for it now (before the opening,
+    the one thing its records may tell of them)."""
     snapshot = dict(row["snapshot"])
-    bids_received = snapshot.pop("bids_received", 0)
+    snapshot.pop("bids_received", None)  # kept by read models written before the intake
     facts = Facts.model_validate(snapshot)
     machine = ProcurementMachine(facts)
     opened = facts.opened_at is not None
@@ -34,8 +40,9 @@ def procurement_view(
         "bidder_notice": facts.spec.bidder_notice,
         "rules_version": facts.rules_version,
         "published_on": facts.published_on.isoformat() if facts.published_on else None,
-        # Sealed until opening: how many bids arrived, never who or how much (20-10(d)).
-        "bids_received": bids_received,
+        # Sealed until opening: how many bids are held, never who or how much (20-10(d));
+        # after it, how many were opened.
+        "bids_received": len(facts.ranking) if opened else bids_held,
         "opening": {
             "opened_at": facts.opened_at.isoformat() if facts.opened_at else None,
             "witnesses": facts.witnesses,

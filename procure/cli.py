@@ -46,7 +46,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run on the time-skipping test server and expose /v1/dev/clock",
     )
-    sub.add_parser("api", help="serve the API (uses DATABASE_URL and TEMPORAL_ADDRESS)")
+    api = sub.add_parser("api", help="serve the API (uses DATABASE_URL and TEMPORAL_ADDRESS)")
+    api.add_argument(
+        "--simulated-clock",
+        action="store_true",
+        help="TEMPORAL_ADDRESS is a time-skipping test server: read the time from its clock",
+    )
     sub.add_parser("worker", help="run a Temporal worker (uses DATABASE_URL and TEMPORAL_ADDRESS)")
     sub.add_parser("migrate", help="apply the database schema to DATABASE_URL")
     plan = sub.add_parser("schedule", help="every statutory date of a planned procurement")
@@ -307,7 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "api":
             from procure.serve import serve_api
 
-            asyncio.run(serve_api(settings))
+            asyncio.run(serve_api(settings, simulated=args.simulated_clock))
         elif args.command == "worker":
             from procure.serve import run_worker
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from google.protobuf.empty_pb2 import Empty
+from temporalio.api.testservice.v1 import SleepRequest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 
@@ -22,16 +25,21 @@ class SystemClock:
 
 
 class SimulatedClock:
-    """Time on the time-skipping test server; only ``procure dev --simulated-clock`` has it."""
+    """Time on the time-skipping test server (``procure dev --simulated-clock``, or ``procure
+    api --simulated-clock`` against one), read and moved through its test service, so every
+    process talking to that server shares one clock."""
 
     simulated = True
 
-    def __init__(self, env: WorkflowEnvironment) -> None:
-        self.env = env
+    def __init__(self, server: WorkflowEnvironment | Client) -> None:
+        self.client = server.client if isinstance(server, WorkflowEnvironment) else server
 
     async def now(self) -> datetime:
-        return await self.env.get_current_time()
+        reply = await self.client.test_service.get_current_time(Empty())
+        return reply.time.ToDatetime().replace(tzinfo=UTC)
 
     async def advance(self, by: timedelta) -> datetime:
-        await self.env.sleep(by)
+        request = SleepRequest()
+        request.duration.FromTimedelta(by)
+        await self.client.test_service.unlock_time_skipping_with_sleep(request)
         return await self.now()

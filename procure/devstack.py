@@ -123,7 +123,7 @@ async def run_dev(settings: Settings, *, simulated: bool) -> None:
         settings.bid_key = dev_key(settings.data_dir)
     database_url = settings.database_url or start_postgres(settings.data_dir)
     await asyncio.to_thread(upgrade, database_url)
-    pool = await create_pool(database_url)
+    pool = await create_pool(database_url, max_size=settings.db_pool_size)
     async with temporal(settings, simulated=simulated) as t:
         clock: Clock = SimulatedClock(t.env) if simulated and t.env else SystemClock()
         services = Services(

@@ -11,13 +11,14 @@ from api.app import create_app
 from api.services import Services
 from db.pool import create_pool
 from db.sealing import Sealer
+from procure.clock import SimulatedClock
 from procure.dispatcher import Dispatcher
 from procure.observability import configure_logging, serve_worker_metrics
 from procure.settings import Settings
 from procure.worker import connect, create_worker
 
 
-async def serve_api(settings: Settings) -> None:
+async def serve_api(settings: Settings, *, simulated: bool = False) -> None:
     configure_logging()
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     if not settings.database_url:
@@ -27,6 +28,9 @@ async def serve_api(settings: Settings) -> None:
         database_url=settings.database_url,
         temporal_address=settings.temporal_address,
     )
+    if simulated:
+        # Several processes on one time-skipping server share its clock.
+        services.clock = SimulatedClock(await services.temporal())
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(services),
@@ -51,7 +55,7 @@ async def run_worker(settings: Settings) -> None:
         raise SystemExit("procure worker: set PROCURE_BID_KEY (the key that seals bids)")
     serve_worker_metrics()
     client = await connect(settings.temporal_address, settings.temporal_namespace)
-    pool = await create_pool(settings.database_url)
+    pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
     # The outbox dispatcher runs beside the worker, and stops with it.
     stop = asyncio.Event()
     dispatching = asyncio.create_task(Dispatcher(pool, settings).run_forever(stop))

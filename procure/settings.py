@@ -121,6 +121,33 @@ class Settings(BaseSettings):
         "database. The embedded stack makes one under PROCURE_DATA_DIR.",
     )
 
+    max_live_bids_per_vendor: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        validation_alias=AliasChoices(
+            "PROCURE_MAX_LIVE_BIDS_PER_VENDOR", "max_live_bids_per_vendor"
+        ),
+        description="Bids one vendor may hold in one procurement at once (alternates "
+        "included); more are refused with 409 'bid_limit'.",
+    )
+    max_bid_submissions_per_vendor: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        validation_alias=AliasChoices(
+            "PROCURE_MAX_BID_SUBMISSIONS_PER_VENDOR", "max_bid_submissions_per_vendor"
+        ),
+        description="Bids one vendor may submit to one procurement in all, replacements and "
+        "withdrawn bids included; more are refused with 409 'bid_limit'.",
+    )
+    db_pool_size: int = Field(
+        default=20,
+        ge=2,
+        le=200,
+        validation_alias=AliasChoices("PROCURE_DB_POOL_SIZE", "db_pool_size"),
+        description="Connections each process keeps to PostgreSQL at most.",
+    )
     outbox_max_attempts: int = Field(
         default=8,
         ge=1,

@@ -62,8 +62,9 @@ def invitation(facts: Facts) -> dict[str, Any]:
     }
 
 
-def bidders(facts: Facts) -> list[str]:
-    return sorted({b.vendor for b in facts.bids})
+# The recipient of a notice "to every bidder": the sealed-bid store knows who they are (the
+# workflow does not, before the opening), and the outbox write names each one.
+BIDDERS = "@bidders"
 
 
 def apply_amend(ctx: Ctx) -> Effects:
@@ -74,9 +75,7 @@ def apply_amend(ctx: Ctx) -> Effects:
     if facts.state == "published":
         content = invitation(facts) | {"amended_fields": changed}
         effects.notices.append({"kind": "amendment", "content": content})
-        effects.messages.append(
-            {"kind": "amendment", "recipients": bidders(facts), "content": content}
-        )
+        effects.messages.append({"kind": "amendment", "recipients": [BIDDERS], "content": content})
     return effects
 
 
@@ -115,6 +114,8 @@ def apply_publish(ctx: Ctx) -> Effects:
 
 
 def apply_register_bid(ctx: Ctx) -> Effects:
+    """A bid registered through the workflow: only in histories recorded before the intake
+    (state_machines/intake.py) received bids; replay still takes this path."""
     p: RegisterBid = ctx.payload
     if p.replaces is not None:
         ctx.facts.bids = [b for b in ctx.facts.bids if b.bid_id != p.replaces]
@@ -145,7 +146,7 @@ def apply_open(ctx: Ctx) -> Effects:
             f"{facts.award_due_on.isoformat()} ({citations.REVERSE_AUCTION})."
         )
     return Effects(
-        summary=f"{len(facts.bids)} bid(s) opened in the presence of {witnesses}; "
+        summary=f"{len(facts.ranking)} bid(s) opened in the presence of {witnesses}; "
         "tabulation recorded."
     )
 
@@ -178,7 +179,8 @@ def _award_notice(ctx: Ctx, content: dict[str, Any], vendor: str) -> Effects:
     )
     if facts.spec.bidder_notice == "automatic":
         facts.bidders_notified_at = ctx.now
-        recipients = bidders(facts) or [vendor]
+        # The awardee is told whether or not it bid (a sole source contractor did not).
+        recipients = [BIDDERS, vendor]
         effects.messages.append(
             {"kind": "award_notice", "recipients": recipients, "content": content}
         )
@@ -641,7 +643,7 @@ def apply_rescind(ctx: Ctx) -> Effects:
     return Effects(
         summary=f"Award to {award.vendor} rescinded; bids return to evaluation.",
         notices=[{"kind": "award_rescinded", "content": content}],
-        messages=[{"kind": "award_rescinded", "recipients": bidders(facts), "content": content}],
+        messages=[{"kind": "award_rescinded", "recipients": [BIDDERS], "content": content}],
     )
 
 
@@ -662,6 +664,6 @@ def apply_cancel(ctx: Ctx) -> Effects:
         }
         effects.notices.append({"kind": "cancellation", "content": content})
         effects.messages.append(
-            {"kind": "cancellation", "recipients": bidders(facts), "content": content}
+            {"kind": "cancellation", "recipients": [BIDDERS], "content": content}
         )
     return effects

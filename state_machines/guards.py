@@ -181,28 +181,27 @@ def offeror_in_range(ctx: Ctx) -> str | None:
     return None
 
 
-@on_payload("not_replaceable", citations.BID_WITHDRAWAL, "replaces")
-def replaced_bid_is_own(ctx: Ctx) -> str | None:
-    replaces = ctx.payload.replaces
-    if replaces is None:
+@on_payload("unknown_bid", citations.BID_WITHDRAWAL, "bid_id")
+def withdrawable(ctx: Ctx) -> str | None:
+    """After the opening, a bid that was opened. Before it the intake finds the vendor's bid
+    in the sealed-bid store."""
+    if ctx.facts.opened_at is None:
         return None
-    old = next((b for b in ctx.facts.bids if b.bid_id == replaces), None)
-    if old is None:
-        return f"Bid {replaces} is not among the bids received (or was withdrawn)."
-    if old.vendor != ctx.payload.vendor:
-        return f"Bid {replaces} belongs to another vendor."
+    if not any(r.bid_id == ctx.payload.bid_id for r in ctx.facts.ranking):
+        return f"Bid {ctx.payload.bid_id} is not among the bids opened."
     return None
 
 
-@on_payload("unknown_bid", citations.BID_WITHDRAWAL, "bid_id")
-def withdrawable(ctx: Ctx) -> str | None:
-    bid_id = ctx.payload.bid_id
-    if ctx.facts.state == "published":
-        if not any(b.bid_id == bid_id for b in ctx.facts.bids):
-            return f"Bid {bid_id} is not among the bids received (or was withdrawn)."
-        return None
-    if not any(r.bid_id == bid_id for r in ctx.facts.ranking):
-        return f"Bid {bid_id} is not among the bids opened."
+@when("opening_passed", citations.BID_WITHDRAWAL)
+def withdrawal_before_opening(ctx: Ctx) -> str | None:
+    opening_at = ctx.facts.notice.opening_at
+    if ctx.facts.opened_at is None and opening_at is not None and ctx.now >= opening_at:
+        return (
+            f"A bid is withdrawn by the vendor's notice only before the opening at "
+            f"{fmt(opening_at)}; it is now {fmt(ctx.now)}. After the opening a bid is withdrawn "
+            "only by the State purchasing officer's written determination of a bona fide error "
+            f"({citations.BID_WITHDRAWAL}; {citations.BID_CORRECTION})."
+        )
     return None
 
 
@@ -223,13 +222,6 @@ def protest_is_pending(ctx: Ctx) -> str | None:
         return "No protest is pending."
     if ctx.facts.protest_override is not None:
         return "A determination to proceed is already recorded."
-    return None
-
-
-@on_payload("duplicate_bid", citations.BID_ACCEPTANCE, "bid_id")
-def bid_is_new(ctx: Ctx) -> str | None:
-    if any(b.bid_id == ctx.payload.bid_id for b in ctx.facts.bids):
-        return f"Bid {ctx.payload.bid_id} was already received."
     return None
 
 

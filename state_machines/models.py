@@ -6,11 +6,13 @@ written once. Bid amounts and documents never appear here: they stay in PostgreS
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 State = Literal[
     "draft", "published", "evaluation", "review_window", "awarded", "closed", "cancelled"
@@ -35,6 +37,28 @@ Category = Literal[
     "supplies", "services", "professional_artistic", "construction", "telecommunications"
 ]
 Money = Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=2)]
+
+_PLAIN_MONEY = r"^(0|[1-9][0-9]{0,12})(\.[0-9]{1,2})?$"
+
+
+def _plain_money(value: Any) -> Decimal:
+    # A bid's price is what the vendor wrote, exactly: digits with at most two decimals, so
+    # "-0", "1E+2", "NaN" or a binary float never become a price.
+    if isinstance(value, str) and re.fullmatch(_PLAIN_MONEY, value):
+        return Decimal(value)
+    raise PydanticCustomError(
+        "plain_money",
+        'a decimal string in plain notation with at most two decimals, such as "98000.50" '
+        "(no sign, exponent, NaN or number)",
+    )
+
+
+# Money in a sealed bid: a string such as "98000.50".
+BidMoney = Annotated[
+    Decimal,
+    BeforeValidator(_plain_money),
+    WithJsonSchema({"type": "string", "pattern": _PLAIN_MONEY, "examples": ["98000.50"]}),
+]
 Office = Literal["CPO-GS", "CPO-HE", "CPO-CDB", "CPO-DOT"]
 ReviewBody = Literal["PPB", "CEI"]
 REVIEW_BODY_NAMES: dict[str, str] = {

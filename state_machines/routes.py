@@ -218,7 +218,7 @@ def _sealed(period: Guard, amended_period: Guard, publish_citation: str) -> dict
         "register_bid": Route(
             ("published",),
             None,
-            (g.BIDS_BEFORE_OPENING, g.bid_is_new, g.replaced_bid_is_own),
+            (g.BIDS_BEFORE_OPENING,),
             fx.apply_register_bid,
         ),
         "withdraw_bid": Route(
@@ -291,9 +291,7 @@ SEALED_PROPOSALS = _sealed(g.RFP_PERIOD, g.RFP_AMENDED_PERIOD, citations.PUBLIC_
         (
             g.PROPOSALS_BEFORE_OPENING,
             g.best_and_final_accepting,
-            g.bid_is_new,
             g.offeror_in_range,
-            g.replaced_bid_is_own,
         ),
         fx.apply_register_bid,
         citations.PROPOSAL_OPENING,

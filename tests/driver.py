@@ -16,7 +16,8 @@ from tests.people import DEFAULT_AGENCY, People
 CHICAGO = ZoneInfo("America/Chicago")
 
 
-# The steps of an undisturbed sealed-bid procurement with three bids, in order.
+# The audit trail of an undisturbed sealed-bid procurement with three bids, in order: the
+# workflow's steps and, between them, the three receipts of the bid intake.
 HAPPY_PATH_TRIGGERS = [
     "launch",
     "publish",
@@ -28,6 +29,8 @@ HAPPY_PATH_TRIGGERS = [
     "execute",
     "close",
 ]
+# Its history: the workflow's own steps (bids are received by the intake, not the workflow).
+HAPPY_PATH_STEPS = [t for t in HAPPY_PATH_TRIGGERS if t != "register_bid"]
 
 
 def chicago(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

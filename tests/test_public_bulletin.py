@@ -148,8 +148,10 @@ async def test_pages_feed_and_clearinghouse_list_the_awards(
     assert [r["tag"] for r in plans[0]["before_award"]["ocds"]["releases"]] == [["tender"]]
     after = (await public(api, f"/v1/procurements/{a}/ocds")).json()
     assert_valid_ocds(after)
-    assert [r["tag"] for r in after["releases"]] == [["tender"], ["award"]]
-    assert after["releases"][1]["awards"][0]["suppliers"][0]["name"] == acme
+    assert [r["tag"] for r in after["releases"]] == [["tender"], ["tenderUpdate"], ["award"]]
+    # The opening tells how many offers came in, and only then.
+    assert after["releases"][1]["tender"]["numberOfTenderers"] == 2
+    assert after["releases"][2]["awards"][0]["suppliers"][0]["name"] == acme
 
     # The Bulletin's page lists the invitation and the award with their 15-25 content.
     page = await public(api, "/bulletin", reference=a)
@@ -157,7 +159,7 @@ async def test_pages_feed_and_clearinghouse_list_the_awards(
     assert page.headers["content-type"].startswith("text/html")
     html = page.text
     assert "<script" not in html and "&lt;script&gt;" in html
-    assert html.count("<article") == 2
+    assert html.count("<article") == 3  # with the commitments listed at the opening
     for text in (
         "Invitation for bids",
         "Notice of intent to award",
@@ -183,15 +185,15 @@ async def test_pages_feed_and_clearinghouse_list_the_awards(
     # Newest first: the award above the invitation.
     assert html.index("Notice of intent to award") < html.index("Invitation for bids:")
 
-    # One notice a page: the keyset cursor walks both notices, then stops.
-    first = await public(api, "/bulletin", reference=a, limit=1)
-    assert first.text.count("<article") == 1 and "Notice of intent to award:" in first.text
-    older = re.search(r'href="([^"]+)" rel="next"', first.text)
-    assert older is not None
-    cursor = parse_qs(urlparse(older.group(1).replace("&amp;", "&")).query)["cursor"][0]
-    second = await public(api, "/bulletin", reference=a, limit=1, cursor=cursor)
-    assert second.text.count("<article") == 1 and "Invitation for bids:" in second.text
-    assert 'rel="next"' not in second.text
+    # One notice a page: the keyset cursor walks the three notices, then stops.
+    pages = [await public(api, "/bulletin", reference=a, limit=1)]
+    while older := re.search(r'href="([^"]+)" rel="next"', pages[-1].text):
+        cursor = parse_qs(urlparse(older.group(1).replace("&amp;", "&")).query)["cursor"][0]
+        pages.append(await public(api, "/bulletin", reference=a, limit=1, cursor=cursor))
+    assert [p.text.count("<article") for p in pages] == [1, 1, 1]
+    assert "Notice of intent to award:" in pages[0].text
+    assert "Offers received: their commitments" in pages[1].text
+    assert "Invitation for bids:" in pages[2].text
     bad = await public(api, "/bulletin", cursor="not-a-cursor")
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.cursor"
 
@@ -213,10 +215,11 @@ async def test_pages_feed_and_clearinghouse_list_the_awards(
     assert root.tag == f"{ATOM}feed"
     assert root.findtext(f"{ATOM}id", "").startswith("tag:")
     entries = root.findall(f"{ATOM}entry")
-    assert len(entries) == 2
+    assert len(entries) == 3
     titles = [e.findtext(f"{ATOM}title") for e in entries]
     assert titles[0] == f"Notice of intent to award: {plans[0]['title']}"
-    assert titles[1] == f"Invitation for bids: {plans[0]['title']}"
+    assert titles[1] == f"Offers received: their commitments, published before the opening: {a}"
+    assert titles[2] == f"Invitation for bids: {plans[0]['title']}"
     for entry in entries:
         assert (entry.findtext(f"{ATOM}id") or "").startswith(
             f"tag:procureflow.example,2099:bulletin/{a}/"
@@ -228,7 +231,8 @@ async def test_pages_feed_and_clearinghouse_list_the_awards(
             r"http://procureflow/bulletin/\d+", link.get("href", "")
         )
         assert (await public(api, urlparse(link.get("href", "")).path)).status_code == 200
-        assert "30 ILCS 500/15-25" in (entry.findtext(f"{ATOM}summary") or "")
+        assert "30 ILCS 500/" in (entry.findtext(f"{ATOM}summary") or "")
+    assert "30 ILCS 500/20-10(d)" in (entries[1].findtext(f"{ATOM}summary") or "")
     assert acme in (entries[0].findtext(f"{ATOM}summary") or "")
     everything = await public(api, "/v1/bulletin/feed.atom", limit=200)
     assert ET.fromstring(everything.content).tag == f"{ATOM}feed"
@@ -362,7 +366,7 @@ async def test_ocds_release_package_follows_the_procurement(
 
     awarded = (await public(api, f"/v1/procurements/{d.reference}/ocds")).json()
     assert_valid_ocds(awarded)
-    assert [r["tag"] for r in awarded["releases"]] == [["tender"], ["award"]]
+    assert [r["tag"] for r in awarded["releases"]] == [["tender"], ["tenderUpdate"], ["award"]]
     award_release = tagged(awarded, "award")[0]
     (award,) = award_release["awards"]
     assert award["status"] == "pending"
@@ -390,15 +394,20 @@ async def test_ocds_release_package_follows_the_procurement(
     assert sorted(r["id"] for r in everything["releases"]) == sorted(
         r["id"] for r in executed["releases"]
     )
-    first = (await public(api, "/v1/bulletin/ocds", reference=d.reference, limit=1)).json()
-    assert first["next_cursor"] and first["links"]["next"].startswith("http://procureflow/")
-    rest = (
-        await public(
-            api, "/v1/bulletin/ocds", reference=d.reference, limit=1, cursor=first["next_cursor"]
+    pages = [(await public(api, "/v1/bulletin/ocds", reference=d.reference, limit=1)).json()]
+    assert pages[0]["next_cursor"] and pages[0]["links"]["next"].startswith("http://procureflow/")
+    while pages[-1]["next_cursor"]:
+        cursor = pages[-1]["next_cursor"]
+        pages.append(
+            (
+                await public(
+                    api, "/v1/bulletin/ocds", reference=d.reference, limit=1, cursor=cursor
+                )
+            ).json()
         )
-    ).json()
-    assert rest["next_cursor"] is None
-    assert {r["id"] for r in first["releases"] + rest["releases"]} == {
+    # One notice a page: the invitation, the commitments at the opening, the award.
+    assert len(pages) == 3
+    assert {r["id"] for p in pages for r in p["releases"]} == {
         r["id"] for r in executed["releases"]
     }
     assert (await public(api, "/v1/procurements/not a reference/ocds")).status_code == 422

@@ -10,13 +10,14 @@ Every date below was worked by hand from the anchor, Monday 2 March 2099, 09:00 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import asyncpg
 import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.driver import HAPPY_PATH_TRIGGERS, Driver, chicago, notice_body
+from tests.driver import HAPPY_PATH_STEPS, HAPPY_PATH_TRIGGERS, Driver, chicago, notice_body
 
 
 @pytest.fixture
@@ -40,14 +41,15 @@ async def test_happy_path_to_closed(
     assert deadlines["bid_opening"]["due_at"] == "2099-03-16T14:00:00-05:00"
 
     amounts = {"Acme Supply": "98000.00", "Bolt Industries": "91500.50", "Cobalt Corp": "104250.00"}
-    receipts = {}
+    receipts, commitments = {}, {}
     for vendor, amount in amounts.items():
         response = await proc.bid(vendor, amount)
         assert response.status_code == 201, response.text
         receipt = response.json()
-        assert receipt["sealed"] is True and len(receipt["sha256"]) == 64
+        assert receipt["sealed"] is True and len(receipt["commitment"]) == 64
         assert amount not in response.text
         receipts[vendor] = receipt["bid_id"]
+        commitments[vendor] = receipt["commitment"]
 
     before_opening = await proc.read()
     assert before_opening.json()["bids_received"] == 3
@@ -89,7 +91,14 @@ async def test_happy_path_to_closed(
     }
     notice = (await proc.api.get("/v1/bulletin", params={"reference": proc.reference})).json()
     kinds = [n["kind"] for n in notice["notices"]]
-    assert kinds == ["notice_of_intent_to_award", "invitation_for_bids"]
+    assert kinds == ["notice_of_intent_to_award", "bid_commitments", "invitation_for_bids"]
+    # At the opening, before anything was decrypted: the commitment of every bid received.
+    listed = notice["notices"][1]
+    published = datetime.fromisoformat(listed["published_at"])
+    assert chicago(2099, 3, 16, 14) <= published < chicago(2099, 3, 16, 14, 1)
+    assert listed["content"]["offers_due_at"] == "2099-03-16T19:00:00+00:00"
+    assert listed["content"]["offers_received"] == 3
+    assert listed["content"]["commitments"] == sorted(commitments.values())
     award_notice = notice["notices"][0]["content"]
     assert award_notice["awardee"] == "Bolt Industries"
     assert award_notice["contract_price"] == "91500.50"
@@ -120,7 +129,7 @@ async def test_happy_path_to_closed(
     assert closed["state"] == "closed"
     assert closed["allowed_actions"] == []
     triggers = [h["trigger"] for h in closed["history"]]
-    assert triggers == HAPPY_PATH_TRIGGERS
+    assert triggers == HAPPY_PATH_STEPS
     states = [
         (h["from_state"], h["to_state"])
         for h in closed["history"]
@@ -139,12 +148,17 @@ async def test_happy_path_to_closed(
     trail = (await proc.read("/audit")).json()
     assert trail["verification"]["intact"] is True
     steps = [a for a in trail["entries"] if a["outcome"] != "refused"]
-    assert [a["command"] for a in steps] == triggers
+    assert [a["command"] for a in steps] == HAPPY_PATH_TRIGGERS
+    # The receipts in the trail name no vendor: the bid is an opaque id until the opening.
+    receipts_logged = [a for a in steps if a["command"] == "register_bid"]
+    assert {a["actor"] for a in receipts_logged} == {"sealed bidder"}
+    assert sorted(a["summary"].split()[2] for a in receipts_logged) == sorted(receipts.values())
     assert [a["outcome"] for a in trail["entries"] if a["command"] == "execute"] == [
         "refused",
         "accepted",
     ]
-    # Exactly once: one notice per step, one award notice per bidder, and the agency's
+    # Exactly once: one notice per step and the list of commitments at the opening, one
+    # award notice per bidder, and the agency's
     # reminders of the opening on Wed 11 Mar and Fri 13 Mar (3 and 1 business days before)
     # and on Mon 16 Mar itself; then of the ends of the protest period and of the Board
     # review window, both on Tue 31 Mar: Thu 26 Mar, Mon 30 Mar and the day itself, with no
@@ -152,7 +166,7 @@ async def test_happy_path_to_closed(
     counts = await pool.fetchval(
         "SELECT count(*) FROM bulletin_notices WHERE reference = $1", proc.reference
     )
-    assert counts == 2
+    assert counts == 3
     messages = await pool.fetch(
         """SELECT kind, recipient, content FROM outbox WHERE reference = $1
            ORDER BY message_id""",

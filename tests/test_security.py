@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from temporalio.testing import WorkflowEnvironment
 
 from db import audit
-from db.sealing import Sealer
+from db.sealing import Sealer, new_nonce
 from tests.conftest import BID_KEY
 from tests.driver import Driver, chicago
 
@@ -55,7 +55,9 @@ async def test_no_amount_is_visible_anywhere_before_opening(
         seen.append(response.text)
         receipts = await d.read("/bids", actor=vendor)
         seen.append(receipts.text)
-        assert [r["sha256"] for r in receipts.json()["receipts"]] == [response.json()["sha256"]]
+        assert [r["commitment"] for r in receipts.json()["receipts"]] == [
+            response.json()["commitment"]
+        ]
     for actor in ("agency", "spo", "cpo", "ppb", "cei"):
         for path in ("", "/audit", "/tabulation"):
             seen.append((await d.read(path, actor=actor)).text)
@@ -98,12 +100,14 @@ async def test_receipt_hash_is_checked_at_opening_and_nothing_changes_after(
         json={"vendor": "Bolt Industries", "amount": "1.00"},
         headers=await d.headers("Bolt Industries"),
     )
-    assert other.status_code == 409 and other.json()["code"] == "not_replaceable"
+    # Another vendor's bid is not told apart from no bid at all.
+    assert other.status_code == 409 and other.json()["code"] == "unknown_bid"
+    assert "Acme" not in other.text
     # Someone with the key rewrites a sealed bid in the database: the receipt no longer
     # matches what opens.
     new_id = replaced.json()["bid_id"]
     forged = Sealer(BID_KEY).seal(
-        {"amount": "1.00", "bid_credit": "0", "documents": [], "claims": {}}
+        {"amount": "1.00", "bid_credit": "0", "documents": [], "claims": {}}, new_nonce()
     )
     await pool.execute("UPDATE bids SET sealed = $2 WHERE bid_id = $1", new_id, forged)
 
@@ -224,7 +228,15 @@ async def test_idempotency_key_twenty_concurrent_retries_act_once(
     )
     assert first.status_code == second.status_code == 201
     assert first.json()["bid_id"] == second.json()["bid_id"]
-    assert len((await d.get())["history"]) == 3  # launch, publish, one register_bid
+    assert sorted(
+        [first.headers["Idempotent-Replayed"], second.headers["Idempotent-Replayed"]]
+    ) == [
+        "false",
+        "true",
+    ]
+    held = await pool.fetch("SELECT bid_id FROM bids WHERE reference = $1", d.reference)
+    assert [r["bid_id"] for r in held] == [first.json()["bid_id"]]
+    assert (await d.get())["bids_received"] == 1
 
 
 # ---- OIDC ---------------------------------------------------------------------------------

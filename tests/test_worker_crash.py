@@ -181,7 +181,7 @@ async def test_killed_worker_on_time_skipping_server_to_closed(
 
             counts = await _counts(pool, d.reference)
             assert counts == {
-                "notices": 2,  # invitation, intent to award: each once
+                "notices": 3,  # invitation, commitments at the opening, intent to award
                 "messages": 3,  # one award notice per bidder
                 "tabulated": 3,
                 "audit": HAPPY_PATH_TRIGGERS,

@@ -15,6 +15,18 @@ WORKFLOW_NAME = "Procurement"
 RULES_VERSION = "2026.1"
 
 
+class Carried(BaseModel):
+    """What a procurement's run hands to the next when it continues as new: its facts (the
+    steps already written to the audit trail left out) and where its writes stand."""
+
+    facts: Facts
+    revision: int
+    persisted_seq: int
+    persisted_next: tuple[str | None, datetime | None]
+    reminders_on: bool
+    search_on: bool
+
+
 class LaunchInput(BaseModel):
     """A procurement's launch: the agency's spec plus the rules pinned at that moment."""
 
@@ -31,6 +43,9 @@ class LaunchInput(BaseModel):
     split_flag: str | None = None
     reminder_offsets: list[int] | None = None
     reminded_periods: list[str] | None = None
+    continue_as_new_events: int | None = None
+    # Set only in the input of a run that continues an earlier one.
+    carried: Carried | None = None
 
 
 class CommandResult(BaseModel):
@@ -89,21 +104,26 @@ def description_key(text: str) -> str:
 
 def read_model_snapshot(facts: Facts) -> dict[str, Any]:
     """The facts as the read model keeps them: without the history (the audit table holds
-    it) and without the per-bid records (the bids table holds them), so every step's write
-    stays the same size however many bids and steps a procurement has."""
-    snapshot = facts.model_dump(mode="json", exclude={"history", "bids"})
-    snapshot["bids_received"] = len(facts.bids)
+    it) and without bids registered through the workflow in older histories (the bids table
+    holds every bid), so every step's write stays the same size however many steps a
+    procurement has."""
+    snapshot: dict[str, Any] = facts.model_dump(mode="json", exclude={"history", "bids"})
     return snapshot
 
 
 class TabulateRequest(BaseModel):
+    """Open the bids of a round: those the intake received before ``cutoff``."""
+
     reference: str
     method: str
+    # Bids the workflow registered itself (histories from before the intake): counted too.
     bid_ids: list[str]
     opened_at: datetime
     witnesses: list[str]
     preferences: dict[str, Any] = Field(default_factory=dict)
     reciprocal_preferences: dict[str, str] = Field(default_factory=dict)
+    cutoff: datetime | None = None  # the opening time; absent in older histories
+    seq: int = 0  # the opening step's own: its Bulletin list of commitments is keyed by it
 
 
 class ScoreRequest(BaseModel):
@@ -114,7 +134,14 @@ class ScoreRequest(BaseModel):
     plan: dict[str, Any]
     scores: list[dict[str, Any]]
     proposals: list[RankEntry]  # the proposals opened, one per offeror
-    offers: list[tuple[str, str]]  # (bid_id, vendor) of every offer received, oldest first
+    # (bid_id, vendor) of every offer the workflow registered itself, oldest first: only in
+    # histories from before the intake; otherwise the offers come from the sealed-bid store.
+    offers: list[tuple[str, str]]
+    # The best-and-final round that closes with this scoring, if one was requested.
+    round: str | None = None
+    cutoff: datetime | None = None
+    at: datetime | None = None
+    seq: int = 0
 
 
 class TabulateResult(BaseModel):

@@ -3,9 +3,12 @@
 It owns time: it sleeps until the next statutory instant the schedule names (or a command),
 then fires whatever is due; a late wake-up only delays a step, never skips it. Commands arrive
 as one Temporal update with a validator, so a refusal reaches the caller at once with the rule
-cited. Every side effect goes through activities: the tabulation of sealed bids and one
-``persist_step`` per step that writes the read model, audit rows, Bulletin notices and outbox
-messages in a single transaction.
+cited. Bids do not: the intake receives them in PostgreSQL (``state_machines.intake``), and
+the workflow takes them only at the opening, through its tabulation. Every side effect goes
+through activities: the tabulation of sealed bids and one ``persist_step`` per step (a local
+activity, so a step costs one workflow task) that writes the read model, audit rows, Bulletin
+notices and outbox messages in a single transaction. A procurement that lives long continues
+as new (``workflows.continuation``), its facts carried into the next run.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 
+from workflows import continuation
 from workflows.errors import forbidden_error, refusal_error
 
 with workflow.unsafe.imports_passed_through():
-    from state_machines import schedule
+    from rules import citations
+    from state_machines import intake, schedule
     from state_machines.authority import forbidden
     from state_machines.models import (
         METHOD_NAMES,
@@ -43,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import search
     from workflows.payloads import (
+        Carried,
         CommandResult,
         LaunchInput,
         OutgoingMessage,
@@ -65,6 +71,7 @@ _PERSIST_RETRY = RetryPolicy(
 _ACTIVITY_TIMEOUT = timedelta(seconds=10)
 REMINDERS_PATCH = "deadline-reminders"
 SEARCH_PATCH = "search-attributes"
+LOCAL_PERSIST_PATCH = "persist-as-local-activity"
 
 
 @workflow.defn(name="Procurement")
@@ -72,50 +79,73 @@ class ProcurementWorkflow:
     @workflow.init
     def __init__(self, launch: LaunchInput) -> None:
         self.launch = launch
-        self.facts = Facts.launch(
-            launch.spec,
-            digest=launch.digest,
-            rules_version=launch.rules_version,
-            calendar=launch.calendar,
-            protest_rules=launch.protest_rules,
-            created_at=workflow.now(),
-        )
-        self.facts.small_purchase_limit = launch.small_purchase_limit
-        self.facts.small_purchase_limit_citation = launch.small_purchase_limit_citation
-        self.facts.split_flag = launch.split_flag
-        if launch.reminder_offsets is not None:
-            self.facts.reminder_offsets = list(launch.reminder_offsets)
-        if launch.reminded_periods is not None:
-            self.facts.reminded_periods = list(launch.reminded_periods)
-        self.machine = ProcurementMachine(self.facts)
         self.lock = asyncio.Lock()
-        self.revision = 0
-        self.persisted_seq = 0
-        self.persisted_next: tuple[str | None, Any] = (None, None)
-        self.ready = False
         self.woken = False
-        self.reminders_on = True
-        self.search_on = True
         self.search_values: tuple[Any, ...] | None = None
+        self.local_persist = False
+        self.continues = False
+        self.updates = 0  # accepted by this run: Temporal bounds them per execution
+        self.launch_confirmed = launch.carried is not None
+        carried = launch.carried
+        if carried is not None:
+            self.facts = carried.facts
+            self.revision = carried.revision
+            self.persisted_seq = carried.persisted_seq
+            self.persisted_next: tuple[str | None, Any] = carried.persisted_next
+            self.reminders_on = carried.reminders_on
+            self.search_on = carried.search_on
+            self.ready = True
+        else:
+            self.facts = Facts.launch(
+                launch.spec,
+                digest=launch.digest,
+                rules_version=launch.rules_version,
+                calendar=launch.calendar,
+                protest_rules=launch.protest_rules,
+                created_at=workflow.now(),
+            )
+            self.facts.small_purchase_limit = launch.small_purchase_limit
+            self.facts.small_purchase_limit_citation = launch.small_purchase_limit_citation
+            self.facts.split_flag = launch.split_flag
+            if launch.reminder_offsets is not None:
+                self.facts.reminder_offsets = list(launch.reminder_offsets)
+            if launch.reminded_periods is not None:
+                self.facts.reminded_periods = list(launch.reminded_periods)
+            self.revision = 0
+            self.persisted_seq = 0
+            self.persisted_next = (None, None)
+            self.reminders_on = True
+            self.search_on = True
+            self.ready = False
+        self.machine = ProcurementMachine(self.facts)
 
     # ---- run -------------------------------------------------------------------------------
     @workflow.run
     async def run(self, launch: LaunchInput) -> str:
-        # Procurements started before deadline reminders existed keep their timers as they
-        # were; every newer one wakes for its reminders too.
-        self.reminders_on = workflow.patched(REMINDERS_PATCH)
-        # Likewise, only procurements started since carry search attributes.
-        self.search_on = workflow.patched(SEARCH_PATCH)
-        async with self.lock:
-            self.machine.record_launch(
-                launch.launched_by,
-                workflow.now(),
-                f"Launched as a draft: {METHOD_NAMES[launch.spec.method]}.",
-                role=launch.launched_role,
-            )
-            await self._persist([], force=True)
-            self.ready = True
+        # Changes that would take an older history down another path are decided once, at
+        # the start of each run; a run that continues an earlier one keeps its reminders and
+        # search attributes as they were (they are in the procurement's pinned rules).
+        self.local_persist = workflow.patched(LOCAL_PERSIST_PATCH)
+        self.continues = workflow.patched(continuation.PATCH)
+        if launch.carried is None:
+            # Procurements started before deadline reminders existed keep their timers as
+            # they were; every newer one wakes for its reminders too.
+            self.reminders_on = workflow.patched(REMINDERS_PATCH)
+            # Likewise, only procurements started since carry search attributes.
+            self.search_on = workflow.patched(SEARCH_PATCH)
+            async with self.lock:
+                self.machine.record_launch(
+                    launch.launched_by,
+                    workflow.now(),
+                    f"Launched as a draft: {METHOD_NAMES[launch.spec.method]}.",
+                    role=launch.launched_role,
+                )
+                await self._persist([], force=True)
+                self.ready = True
         while self.facts.state not in TERMINAL:
+            if self.continues and continuation.due(self.updates, launch.continue_as_new_events):
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(self._carried())
             now = workflow.now()
             wake_at = schedule.next_wakeup(self.facts, now, reminders=self.reminders_on)
             timeout = None
@@ -172,6 +202,7 @@ class ProcurementWorkflow:
     # ---- commands ----------------------------------------------------------------------------
     @workflow.update
     async def command(self, cmd: Command) -> CommandResult:
+        self.updates += 1
         await workflow.wait_condition(lambda: self.ready)
         async with self.lock:
             now = workflow.now()
@@ -209,6 +240,18 @@ class ProcurementWorkflow:
 
     @command.validator
     def _validate_command(self, cmd: Command) -> None:
+        if intake.takes(cmd.trigger, self.facts):
+            # Validators do not run on replay: histories recorded before the intake, with
+            # bids registered here, still replay through the handler.
+            raise refusal_error(
+                Refusal(
+                    "bid_intake",
+                    citations.BID_OPENING,
+                    "Bids are received, replaced and withdrawn before the opening by the bid "
+                    f"intake (POST /v1/procurements/{self.facts.reference}/bids), which keeps "
+                    "them sealed, not as commands to the procurement.",
+                )
+            )
         try:
             payload = self._parse(cmd)
         except Refused as refused:
@@ -222,13 +265,19 @@ class ProcurementWorkflow:
 
     @workflow.update
     async def confirm_launch(self, digest: str) -> CommandResult:
-        """A repeated launch with the same body gets the procurement as it stands."""
+        """The launch itself (sent with the start, in one round trip) or a repeated launch
+        with the same body: either gets the procurement as it stands once its launch is
+        written; ``created`` tells the first from a repetition."""
+        self.updates += 1
+        created = not self.launch_confirmed
+        self.launch_confirmed = True
         await workflow.wait_condition(lambda: self.ready)
         return CommandResult(
             reference=self.facts.reference,
             state=self.facts.state,
             seq=self.facts.seq,
-            summary="Already launched with this body.",
+            summary="Launched." if created else "Already launched with this body.",
+            result={"created": created},
         )
 
     @confirm_launch.validator
@@ -247,6 +296,7 @@ class ProcurementWorkflow:
     @workflow.update
     async def resync(self) -> int:
         """Write the read model again (reconciliation repairs a drifted row this way)."""
+        self.updates += 1
         await workflow.wait_condition(lambda: self.ready)
         async with self.lock:
             await self._persist([], force=True)
@@ -285,6 +335,8 @@ class ProcurementWorkflow:
                 witnesses=payload.witnesses,
                 preferences=self.facts.spec.preferences,
                 reciprocal_preferences=self.launch.reciprocal_preferences,
+                cutoff=self.facts.notice.opening_at,
+                seq=self.facts.seq + 1,
             ),
             result_type=TabulateResult,
             start_to_close_timeout=_ACTIVITY_TIMEOUT,
@@ -294,6 +346,7 @@ class ProcurementWorkflow:
 
     async def _score(self, payload: Model) -> ScoreProposals:
         assert isinstance(payload, ScoreProposals)
+        bafo = intake.best_and_final_round(self.facts)
         result = await workflow.execute_activity(
             "score_proposals",
             ScoreRequest(
@@ -302,6 +355,10 @@ class ProcurementWorkflow:
                 scores=[s.model_dump(mode="json") for s in payload.scores],
                 proposals=self.facts.ranking,
                 offers=[(b.bid_id, b.vendor) for b in self.facts.bids],
+                round=bafo[0] if bafo else None,
+                cutoff=bafo[1] if bafo else None,
+                at=workflow.now(),
+                seq=self.facts.seq + 1,
             ),
             result_type=TabulateResult,
             start_to_close_timeout=_ACTIVITY_TIMEOUT,
@@ -374,15 +431,42 @@ class ProcurementWorkflow:
             notices=notices,
             messages=messages,
         )
-        await workflow.execute_activity(
-            "persist_step",
-            step,
-            start_to_close_timeout=_ACTIVITY_TIMEOUT,
-            retry_policy=_PERSIST_RETRY,
-        )
+        if self.local_persist:
+            await workflow.execute_local_activity(
+                "persist_step",
+                step,
+                start_to_close_timeout=_ACTIVITY_TIMEOUT,
+                retry_policy=_PERSIST_RETRY,
+            )
+        else:
+            await workflow.execute_activity(
+                "persist_step",
+                step,
+                start_to_close_timeout=_ACTIVITY_TIMEOUT,
+                retry_policy=_PERSIST_RETRY,
+            )
         self.persisted_seq = self.facts.seq
         self.persisted_next = next_key
         self._upsert_search_attributes(next_key[1])
+
+    def _carried(self) -> LaunchInput:
+        """This run's input for the next: the launch as it was, with the facts as they are.
+        Every step is written by now, so the history the audit trail holds is left out."""
+        facts = self.facts.model_copy(
+            update={"history": [h for h in self.facts.history if h.seq > self.persisted_seq]}
+        )
+        return self.launch.model_copy(
+            update={
+                "carried": Carried(
+                    facts=facts,
+                    revision=self.revision,
+                    persisted_seq=self.persisted_seq,
+                    persisted_next=self.persisted_next,
+                    reminders_on=self.reminders_on,
+                    search_on=self.search_on,
+                )
+            }
+        )
 
     def _upsert_search_attributes(self, next_at: Any) -> None:
         values = (self.facts.state, self.facts.notice.agency, self.facts.method, next_at)

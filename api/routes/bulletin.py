@@ -43,4 +43,7 @@ async def messages(
     if recipient is None or (recipient != own and user.role != "cpo"):
         raise forbidden(f"{user.name} reads only the notices sent to {own or 'it'}.")
     pool = await request.app.state.services.db()
-    return {"recipient": recipient, "messages": await queries.messages_for(pool, recipient)}
+    return {
+        "recipient": recipient,
+        "messages": await queries.messages_for(pool, recipient, own=recipient == own),
+    }

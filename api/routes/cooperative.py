@@ -406,7 +406,10 @@ async def member_messages(member_id: RefPath, svc: Svc, user: User) -> Any:
         raise forbidden(f"{user.name} reads only the notices sent to its own unit.")
     recipient = rules.member_recipient(row["name"])
     # A member is never a bidder: nothing of its notices is sealed.
-    return {"recipient": recipient, "messages": await queries.messages_for(pool, recipient, own=True)}
+    return {
+        "recipient": recipient,
+        "messages": await queries.messages_for(pool, recipient, own=True),
+    }
 
 
 # ---- contracts -----------------------------------------------------------------------------

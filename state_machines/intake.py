@@ -1,0 +1,83 @@
+"""What the bid intake may take now: the register_bid route's own guards, judged at a bid's
+receipt time against the procurement's facts as the workflow last wrote them (pure).
+
+Bids, replacements and withdrawals before the opening are received in PostgreSQL, one
+transaction each, not as workflow commands: a deadline brings hundreds of them in minutes, and
+a workflow takes at most a handful of updates at once and 2,000 in one execution. The
+workflow learns of the bids only at the opening, when its tabulation takes the round's bids.
+Each round of intake has a name and a cutoff: the opening (20-10(d), 20-15(d)) and each
+best-and-final round of a request for proposals (20-15(f)).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rules import citations
+from state_machines.context import Ctx, Refusal, fmt
+from state_machines.guards import withdrawal_before_opening
+from state_machines.models import Facts, RegisterBid, WithdrawBid
+from state_machines.procurement import ProcurementMachine
+
+OPENING_ROUND = "opening"
+# Triggers the intake takes in place of the workflow (a withdrawal only before the opening).
+INTAKE_TRIGGERS = ("register_bid", "withdraw_bid")
+
+
+def current_round(facts: Facts) -> tuple[str, datetime] | None:
+    """The intake round open in these facts, with its cutoff, if any."""
+    if facts.state == "published" and facts.opened_at is None and facts.notice.opening_at:
+        return OPENING_ROUND, facts.notice.opening_at
+    return best_and_final_round(facts)
+
+
+def best_and_final_round(facts: Facts) -> tuple[str, datetime] | None:
+    bafo = facts.bafo
+    if facts.state != "evaluation" or bafo is None or bafo.get("closed"):
+        return None
+    return f"best_and_final:{bafo['requested_at']}", datetime.fromisoformat(bafo["due_at"])
+
+
+def takes(trigger: str, facts: Facts) -> bool:
+    """Whether this trigger belongs to the intake now rather than to the workflow."""
+    if trigger == "register_bid":
+        return True
+    return trigger == "withdraw_bid" and facts.opened_at is None
+
+
+def bid_refusal(facts: Facts, bid: RegisterBid, now: datetime) -> Refusal | None:
+    """Why this bid (new or replacing) may not be received at ``now``."""
+    return ProcurementMachine(facts).check("register_bid", bid, bid.vendor, now)
+
+
+def withdrawal_refusal(facts: Facts, withdrawal: WithdrawBid, now: datetime) -> Refusal | None:
+    """Before the opening a bid is withdrawn by the vendor's notice, received before the
+    opening time (44 Ill. Adm. Code 1.2038); after the opening only by determination."""
+    refusal = ProcurementMachine(facts).check("withdraw_bid", withdrawal, "vendor", now)
+    if refusal is not None:
+        return refusal
+    guard = withdrawal_before_opening
+    reason = guard.test(Ctx(facts, now, "vendor", withdrawal))
+    return None if reason is None else Refusal(guard.code, guard.citation, reason, guard.field)
+
+
+def round_closed(closed_at: datetime, facts: Facts) -> Refusal:
+    """The round was closed by the opening (or the scoring of best and final offers), which
+    may be ahead of what the facts show yet."""
+    citation = receipt_citation(facts)
+    return Refusal(
+        "opening_passed",
+        citation,
+        f"The offers were opened at {fmt(closed_at)}; nothing is received after the opening "
+        f"({citation}).",
+    )
+
+
+def receipt_citation(facts: Facts) -> str:
+    """The rule a receipt is given under: the bid opening, the opening of proposals, or a
+    best-and-final round."""
+    if facts.state == "evaluation":
+        return citations.BEST_AND_FINAL
+    if facts.method == "competitive_sealed_proposals":
+        return citations.PROPOSAL_OPENING
+    return citations.BID_OPENING

@@ -79,7 +79,9 @@ async def submit(
 ) -> Answer:
     """Receive a sealed bid, new or in place of the vendor's ``replaces``."""
     seal = sealer(svc)
-    contents = bid.model_dump(mode="json", exclude={"vendor"})
+    # What the vendor sent, as it wrote it, without the defaults: the vendor can rebuild the
+    # canonical JSON its commitment covers from its own request.
+    contents = bid.model_dump(mode="json", exclude={"vendor"}, exclude_defaults=True)
     content_key = seal.content_key(reference, vendor, contents)
     request_key = bids.request_key(principal.id, key) if key else None
     trigger = "register_bid"

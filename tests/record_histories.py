@@ -332,6 +332,66 @@ async def order_continued_as_new(d: Driver) -> str:
 SCENARIOS["cooperative_order_continued_as_new"] = order_continued_as_new
 
 
+async def procurement_continued_as_new(d: Driver) -> None:
+    """A sealed-bid procurement with the history length pinned low (20 events): amended in
+    draft, published, its bids received, replaced and withdrawn by the intake, amended again
+    (a notice to every bidder), opened, awarded and executed, continuing as new on the way.
+    The recorder keeps the last run; the first, which ended in continue-as-new, is written
+    here beside it."""
+    services: Services = d.api._transport.app.state.services  # type: ignore[attr-defined]
+    services.settings.continue_as_new_events = 20  # pinned at launch
+    assert (await d.launch()).status_code == 201
+    services.settings.continue_as_new_events = None
+    for n in range(3):
+        await d.ok("amend", {"title": f"Road salt, 2099-2100 season (draft {n})"})
+    await d.ok("publish")
+    acme = (await d.bid("Acme Supply", "98000.00")).json()["bid_id"]
+    bolt = (await d.bid("Bolt Industries", "91500.50")).json()["bid_id"]
+    cobalt = (await d.bid("Cobalt Corp", "104250.00")).json()["bid_id"]
+    replaced = await d.api.put(
+        f"/v1/procurements/{d.reference}/bids/{acme}",
+        json={"vendor": "Acme Supply", "amount": "95000.00"},
+        headers=await d.headers("Acme Supply"),
+    )
+    assert replaced.status_code == 201, replaced.text
+    withdrawn = await d.api.post(
+        f"/v1/procurements/{d.reference}/bids/{cobalt}/withdraw",
+        json={},
+        headers=await d.headers("Cobalt Corp"),
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    await d.ok("amend", {"documents_info": "Addendum 1 on Illinois BidBuy."})
+    await d.advance_to(chicago(2099, 3, 16, 14))
+    await d.ok("opening", {"witnesses": ["W"]})
+    await d.advance_to(chicago(2099, 3, 17, 10))
+    await d.ok("award", {"bid_id": bolt})
+    await d.advance_to(chicago(2099, 4, 1, 9))
+    await d.ok("execute")
+    assert await d.env.client.get_workflow_handle(d.reference).result() == "closed"
+    run_id: str | None = None
+    while True:
+        history = await d.env.client.get_workflow_handle(d.reference, run_id=run_id).fetch_history()
+        previous = history.events[0].workflow_execution_started_event_attributes
+        if not previous.continued_execution_run_id:
+            break
+        run_id = previous.continued_execution_run_id
+    assert run_id is not None, "the procurement never continued as new"
+    first = OUT / "procurement_continued_as_new_first_run.json"
+    if not first.exists():
+        first.write_text(
+            json.dumps(
+                {"workflow_id": d.reference, "history": json.loads(history.to_json())}, indent=1
+            )
+        )
+
+
+# Recorded since bids are received by the intake, persist steps are local activities, launches
+# are one round trip and procurements continue as new.
+SCENARIOS["sealed_bid_intake_closed"] = closed_happy_path
+SCENARIOS["proposals_intake_best_and_final"] = proposals_with_best_and_final
+SCENARIOS["procurement_continued_as_new"] = procurement_continued_as_new
+
+
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server = pgserver.get_server(Path(tmp) / "pg", cleanup_mode="stop")

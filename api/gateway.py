@@ -81,21 +81,61 @@ async def send(
     )
     try:
         return await handle.execute_update(ProcurementWorkflow.command, command, id=update_id)
-    except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
+    except RPCError as exc:
+        if _update_limit(exc):
+            raise await _over_the_limit(handle, reference) from exc
         translated = translate(exc)
         if translated is not None:
             raise translated from exc
         row = await queries.procurement_row(await services.db(), reference)
         if row is None:
             raise not_found(reference) from exc
-        raise refused(
-            {
-                "code": "procurement_finished",
-                "citation": "30 ILCS 500/20-10",
-                "reason": f"Procurement {reference} is {row['state']}; no command changes it now.",
-                "field": None,
-            }
-        ) from exc
+        raise _finished(reference, row["state"]) from exc
+    except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+        translated = translate(exc)
+        if translated is not None:
+            raise translated from exc
+        row = await queries.procurement_row(await services.db(), reference)
+        if row is None:
+            raise not_found(reference) from exc
+        raise _finished(reference, row["state"]) from exc
+
+
+def _finished(reference: str, state: str) -> ApiError:
+    return refused(
+        {
+            "code": "procurement_finished",
+            "citation": "30 ILCS 500/20-10",
+            "reason": f"Procurement {reference} is {state}; no command changes it now.",
+            "field": None,
+        }
+    )
+
+
+def _update_limit(exc: RPCError) -> bool:
+    """Temporal's refusal of an execution's update past its total (2,000 by default)."""
+    return exc.status == RPCStatusCode.FAILED_PRECONDITION and "total number" in exc.message
+
+
+async def _over_the_limit(handle: Any, reference: str) -> ApiError | Unavailable:
+    """A run that hands over to a fresh one takes commands again within moments (503, retry);
+    one started before runs could hand over never will (409, with the reason)."""
+    try:
+        hands_over = await handle.query(ProcurementWorkflow.continues_as_new)
+    except RPCError:
+        hands_over = True
+    if hands_over:
+        return Unavailable("Temporal", "the procurement is moving to a fresh run; retry")
+    return refused(
+        {
+            "code": "update_limit",
+            "citation": "service rule: Temporal takes at most 2,000 commands in one workflow run",
+            "reason": f"Procurement {reference} was started before procurements could continue "
+            "as new, and has taken as many commands as one run may; it can take no more. "
+            "An operator can reset it (temporal workflow reset) or cancel and relaunch it.",
+            "field": None,
+        }
+    )
 
 
 async def launch(

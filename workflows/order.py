@@ -150,9 +150,14 @@ class OrderWorkflow:
             timed_out = False
             try:
                 # Woken early too when the run should hand over, so a burst of updates never
-                # meets the per-execution limit while it waits for the day to pass.
+                # meets the per-execution limit while it waits for the day to pass; not while
+                # a command runs (ending the wait as a command is accepted is refused by the
+                # time-skipping server, and the command's end is soon enough).
                 await workflow.wait_condition(
-                    lambda: self.state != "held" or self._due(), timeout=timeout
+                    lambda: (
+                        self.state != "held" or (workflow.all_handlers_finished() and self._due())
+                    ),
+                    timeout=timeout,
                 )
             except TimeoutError:
                 timed_out = True
@@ -217,7 +222,10 @@ class OrderWorkflow:
                     await workflow.sleep(at - now)
                 else:
                     try:
-                        await workflow.wait_condition(self._due, timeout=at - now)
+                        await workflow.wait_condition(
+                            lambda: workflow.all_handlers_finished() and self._due(),
+                            timeout=at - now,
+                        )
                     except TimeoutError:
                         pass
                     else:

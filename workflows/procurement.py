@@ -143,7 +143,7 @@ class ProcurementWorkflow:
                 await self._persist([], force=True)
                 self.ready = True
         while self.facts.state not in TERMINAL:
-            if self.continues and continuation.due(self.updates, launch.continue_as_new_events):
+            if self._handing_over():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(self._carried())
             now = workflow.now()
@@ -152,7 +152,16 @@ class ProcurementWorkflow:
             if wake_at is not None:
                 timeout = max(wake_at - now, timedelta(seconds=1))
             with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(lambda: self.woken, timeout=timeout)
+                # Also when the run should hand over: the server's suggestion comes with any
+                # workflow task, a refused command's too. Not while a command runs: it wakes
+                # the loop when done, and ending the wait as a command is accepted is refused
+                # by the time-skipping server.
+                await workflow.wait_condition(
+                    lambda: (
+                        self.woken or (workflow.all_handlers_finished() and self._handing_over())
+                    ),
+                    timeout=timeout,
+                )
             self.woken = False
             async with self.lock:
                 await self._run_due()
@@ -309,6 +318,15 @@ class ProcurementWorkflow:
     @workflow.query
     def launch_digest(self) -> str:
         return self.facts.launch_digest
+
+    @workflow.query
+    def continues_as_new(self) -> bool:
+        """Whether this procurement hands over to a fresh run before Temporal's limits (those
+        started before it could keep one run to their end)."""
+        return self.continues
+
+    def _handing_over(self) -> bool:
+        return self.continues and continuation.due(self.updates, self.launch.continue_as_new_events)
 
     # ---- helpers -----------------------------------------------------------------------------
     @staticmethod

@@ -33,9 +33,12 @@ AFTER = 10.0  # simulated: seconds of bids after the opening
 
 
 async def main(vendors: int, concurrency: int, simulated: bool) -> dict[str, object]:
-    async with stack(simulated=simulated) as s, httpx.AsyncClient(
-        base_url=s.base, timeout=60, limits=httpx.Limits(max_connections=concurrency)
-    ) as api:
+    async with (
+        stack(simulated=simulated) as s,
+        httpx.AsyncClient(
+            base_url=s.base, timeout=60, limits=httpx.Limits(max_connections=concurrency)
+        ) as api,
+    ):
         reference = f"RUSH-{uuid.uuid4().hex[:8].upper()}"
         buyer = await s.token("agency_buyer", agency="Department of Transportation")
         if simulated:

@@ -5,9 +5,9 @@ then fires whatever is due; a late wake-up only delays a step, never skips it. C
 as one Temporal update with a validator, so a refusal reaches the caller at once with the rule
 cited. Bids do not: the intake receives them in PostgreSQL (``state_machines.intake``), and
 the workflow takes them only at the opening, through its tabulation. Every side effect goes
-through activities: the tabulation of sealed bids and one ``persist_step`` per step (a local
-activity, so a step costs one workflow task) that writes the read model, audit rows, Bulletin
-notices and outbox messages in a single transaction. A procurement that lives long continues
+through activities: the tabulation of sealed bids and one ``persist_step`` per step (for the
+launch and the steps the clock takes, a local activity inside the deciding workflow task) that
+writes the read model, audit rows, Bulletin notices and outbox messages in one transaction. A procurement that lives long continues
 as new (``workflows.continuation``), its facts carried into the next run.
 """
 
@@ -237,7 +237,7 @@ class ProcurementWorkflow:
                 )
             except Refused as refused:
                 raise refusal_error(refused.refusal) from None
-            await self._persist(effects)
+            await self._persist(effects, in_command=True)
             self.woken = True
             return CommandResult(
                 reference=self.facts.reference,
@@ -308,7 +308,7 @@ class ProcurementWorkflow:
         self.updates += 1
         await workflow.wait_condition(lambda: self.ready)
         async with self.lock:
-            await self._persist([], force=True)
+            await self._persist([], force=True, in_command=True)
         return self.revision
 
     @workflow.query
@@ -408,8 +408,15 @@ class ProcurementWorkflow:
         *,
         force: bool = False,
         reminders: list[OutgoingMessage] | None = None,
+        in_command: bool = False,
     ) -> None:
-        """Write what changed: new audit rows, notices and messages, and the read model."""
+        """Write what changed: new audit rows, notices and messages, and the read model.
+
+        A step the workflow takes by itself (its launch, a deadline) is written by a local
+        activity, inside the workflow task that decided it. A command's step is written by an
+        activity of its own, so the command is accepted in one workflow task and answered in
+        a later one: a task that both accepts a command and cancels a timer about to fire is
+        refused by the time-skipping server, and the command with it."""
         now = workflow.now()
         upcoming = schedule.next_deadline(self.facts, now)
         next_key = (upcoming.name, upcoming.at) if upcoming else (None, None)
@@ -449,7 +456,7 @@ class ProcurementWorkflow:
             notices=notices,
             messages=messages,
         )
-        if self.local_persist:
+        if self.local_persist and not in_command:
             await workflow.execute_local_activity(
                 "persist_step",
                 step,

@@ -199,7 +199,7 @@ class TabulationActivities:
                     for rec in records
                 ],
             )
-        return TabulateResult(ranking=ranking)
+        return TabulateResult(ranking=ranking, commitments_digest=opening.set_digest)
 
     @activity.defn(name="score_proposals")
     async def score_proposals(self, request: ScoreRequest) -> TabulateResult:

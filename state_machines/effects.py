@@ -132,10 +132,17 @@ def apply_open(ctx: Ctx) -> Effects:
     facts.witnesses = [w.strip() for w in ctx.payload.witnesses if w.strip()]
     facts.ranking = list(ctx.payload.ranking)
     witnesses = ", ".join(facts.witnesses)
+    listed = ctx.payload.commitments_digest
+    published = (
+        f" The commitments received were published before the opening (SHA-256 {listed})."
+        if listed
+        else ""
+    )
     if facts.method == "competitive_sealed_proposals":
         return Effects(
             summary=f"{len(facts.ranking)} proposal(s) opened in the presence of {witnesses}, "
             f"without disclosing contents to competing offerors ({citations.PROPOSAL_OPENING})."
+            + published
         )
     if facts.method == "reverse_auction":
         facts.award_due_on = statutory_deadline(
@@ -143,11 +150,11 @@ def apply_open(ctx: Ctx) -> Effects:
         )
         return Effects(
             summary=f"Auction concluded with {len(facts.ranking)} bidder(s); the award is due by "
-            f"{facts.award_due_on.isoformat()} ({citations.REVERSE_AUCTION})."
+            f"{facts.award_due_on.isoformat()} ({citations.REVERSE_AUCTION})." + published
         )
     return Effects(
         summary=f"{len(facts.ranking)} bid(s) opened in the presence of {witnesses}; "
-        "tabulation recorded."
+        "tabulation recorded." + published
     )
 
 

@@ -226,6 +226,9 @@ class OpenBids(OpeningRequest):
     tabulation produced from the sealed bids in PostgreSQL."""
 
     ranking: list[RankEntry] = Field(default_factory=list)
+    # The SHA-256 of the commitments published before unsealing: the opening's audit entry
+    # carries it, so the hash chain anchors the list.
+    commitments_digest: str | None = None
 
 
 class DetermineBid(Model):

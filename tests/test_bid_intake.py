@@ -488,6 +488,11 @@ async def test_before_the_opening_no_record_names_a_bidder(
         hashlib.sha256("\n".join(listed["content"]["commitments"]).encode()).hexdigest()
         == (listed["content"]["set_digest"])
     )
+    # The hash-chained audit trail anchors the list: the opening's entry carries its digest.
+    opening_entry = next(
+        e for e in (await proc.read("/audit")).json()["entries"] if e["command"] == "open_bids"
+    )
+    assert listed["content"]["set_digest"] in opening_entry["summary"]
     # The replaced bid is never opened: its contents stay sealed.
     sealed = await pool.fetchval(
         "SELECT amount FROM bids WHERE bid_id = $1", receipts["Acme Supply"]["bid_id"]

@@ -145,6 +145,8 @@ class ScoreRequest(BaseModel):
 
 
 class TabulateResult(BaseModel):
-    """The ranking of the opened bids: identities and ranks only, never amounts."""
+    """The ranking of the opened bids: identities and ranks only, never amounts; and the
+    SHA-256 of the commitments the Bulletin listed before they were opened."""
 
     ranking: list[RankEntry]
+    commitments_digest: str | None = None

@@ -360,7 +360,9 @@ class ProcurementWorkflow:
             start_to_close_timeout=_ACTIVITY_TIMEOUT,
             retry_policy=_PERSIST_RETRY,
         )
-        return payload.model_copy(update={"ranking": result.ranking})
+        return payload.model_copy(
+            update={"ranking": result.ranking, "commitments_digest": result.commitments_digest}
+        )
 
     async def _score(self, payload: Model) -> ScoreProposals:
         assert isinstance(payload, ScoreProposals)

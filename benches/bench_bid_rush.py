@@ -2,13 +2,13 @@
 [--concurrency C] [--engine dev|simulated]``.
 
 N distinct vendors (1,000 by default) each submit one sealed bid, their requests started evenly
-over the final 60 seconds, at most C (50) in flight, over HTTP to ``procure api``, with
+over the final 60 seconds (``--window``; 0 sends them all at once), at most C (50) in flight, over HTTP to ``procure api``, with
 ``procure worker`` beside it. Prints accepted, refused, 5xx and receipt latency (p50, p95,
 p99) as JSON.
 
 - ``--engine dev`` (default): the real Temporal dev server, what ``make run`` starts. The real
   clock puts the opening 14 days out at least (20-10(c)), so the minute is a minute of intake;
-  the workflow's history before and after shows the engine never saw the bids.
+  the workflow's history before and after the minute shows the engine never saw the bids.
 - ``--engine simulated``: the time-skipping server, whose clock runs in real time until moved.
   The clock is set to 60 seconds before the opening, the bids arrive over the next 70 seconds
   (the last ten after the opening, to be refused), and the opening is sent at its instant while
@@ -32,7 +32,9 @@ WINDOW = 60.0
 AFTER = 10.0  # simulated: seconds of bids after the opening
 
 
-async def main(vendors: int, concurrency: int, simulated: bool) -> dict[str, object]:
+async def main(
+    vendors: int, concurrency: int, simulated: bool, window: float = WINDOW
+) -> dict[str, object]:
     async with (
         stack(simulated=simulated) as s,
         httpx.AsyncClient(
@@ -61,12 +63,13 @@ async def main(vendors: int, concurrency: int, simulated: bool) -> dict[str, obj
                 url, json={"vendor": name, "amount": f"{90000 + i}.00"}, headers=tokens[name]
             )
 
-        span = WINDOW
+        span = window
         if simulated:
-            await s.env.sleep(opening - timedelta(seconds=WINDOW) - await s.now())
-            span = WINDOW + AFTER
+            await s.env.sleep(opening - timedelta(seconds=window) - await s.now())
+            span = window + AFTER
         load = Load(concurrency)
-        rush = asyncio.create_task(load.run([bid(n, i) for i, n in enumerate(names)], over=span))
+        calls = [bid(n, i) for i, n in enumerate(names)]
+        rush = asyncio.create_task(load.run(calls, over=span or None))
         opened = None
         if simulated:
             await asyncio.sleep(max(0.0, (opening - await s.now()).total_seconds()))
@@ -83,7 +86,7 @@ async def main(vendors: int, concurrency: int, simulated: bool) -> dict[str, obj
             "receipt_latency": percentiles([a.seconds for a in answers if a.status == 201]),
             "all_latency": percentiles([a.seconds for a in answers]),
             "history_events_before_bids": events_before,
-            "history_events_after_bids": len((await handle.fetch_history()).events),
+            "history_events_after": len((await handle.fetch_history()).events),
         }
         receipts = {
             a.body["bid_id"]: datetime.fromisoformat(a.body["received_at"])
@@ -114,6 +117,11 @@ if __name__ == "__main__":
     parser.add_argument("--vendors", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--engine", choices=("dev", "simulated"), default="dev")
+    parser.add_argument(
+        "--window", type=float, default=WINDOW, help="seconds the bids arrive over; 0: at once"
+    )
     args = parser.parse_args()
-    result = asyncio.run(main(args.vendors, args.concurrency, args.engine == "simulated"))
+    result = asyncio.run(
+        main(args.vendors, args.concurrency, args.engine == "simulated", args.window)
+    )
     print(json.dumps(result, indent=2))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import compileall
+from pathlib import Path
+
 import asyncpg
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+import workflows
 from activities.cooperative import CooperativeActivities
 from activities.persistence import PersistActivities
 from activities.tabulation import TabulationActivities
@@ -32,6 +36,14 @@ def activity_functions(pool: asyncpg.Pool, sealer: Sealer) -> list[object]:
     ]
 
 
+def compile_workflows() -> None:
+    """The sandbox loads a workflow's module afresh for every run it starts: from its bytecode
+    if there is some, else by compiling the source again, each time. Write the bytecode once
+    (``py_compile`` writes it even where ``PYTHONDONTWRITEBYTECODE`` is set); a read-only
+    install simply goes without."""
+    compileall.compile_dir(Path(workflows.__file__).parent, quiet=2)
+
+
 def create_worker(
     client: Client,
     pool: asyncpg.Pool,
@@ -40,6 +52,7 @@ def create_worker(
     sealer: Sealer,
     cache_size: int | None = None,
 ) -> Worker:
+    compile_workflows()
     options = {} if cache_size is None else {"max_cached_workflows": cache_size}
     return Worker(
         client,

@@ -47,8 +47,10 @@ async def bids(
     live: dict[str, str] = {}
     load = Load(CONCURRENCY)
 
-    def submit(vendor: str, n: int):  # type: ignore[no-untyped-def]
-        body = {"vendor": vendor, "amount": f"{100000 - 100 * n - len(vendor) % 97}.00"}
+    def submit(i: int, vendor: str, n: int):  # type: ignore[no-untyped-def]
+        # Every amount distinct (so the award has one lowest bid), lower at each replacement.
+        cents = 10_000_000 - 10_000 * n - i
+        body = {"vendor": vendor, "amount": f"{cents // 100}.{cents % 100:02d}"}
         if vendor in live:
             return lambda: api.put(f"{url}/{live[vendor]}", json=body, headers=tokens[vendor])
         return lambda: api.post(url, json=body, headers=tokens[vendor])
@@ -58,7 +60,7 @@ async def bids(
 
     for n in range(rounds):
         for vendor, answer in zip(
-            names, await load.run([submit(v, n) for v in names]), strict=True
+            names, await load.run([submit(i, v, n) for i, v in enumerate(names)]), strict=True
         ):
             if answer.status == 201:
                 live[vendor] = answer.body["bid_id"]

@@ -90,7 +90,7 @@ class TabulationActivities:
             unsealed[r["bid_id"]] = Unsealed(verified, nonce.hex() if nonce else None, contents)
             await conn.execute(
                 """UPDATE bids SET amount = $2, bid_credit = $3, claims = $4, documents = $5,
-                       status = 'opened', refusal = $6
+                       status = 'opened', refusal = $6, freight = $7
                    WHERE bid_id = $1""",
                 r["bid_id"],
                 amount_of(contents, "amount"),
@@ -98,6 +98,7 @@ class TabulationActivities:
                 contents.get("claims") or {},
                 contents.get("documents") or [],
                 None if verified else {"digest_mismatch": True},
+                None if contents.get("freight") is None else amount_of(contents, "freight"),
             )
         return unsealed
 
@@ -116,7 +117,7 @@ class TabulationActivities:
         async with self.pool.acquire() as conn, conn.transaction():
             unsealed = await self._unseal(conn, request.reference, opening.bid_ids)
             rows = await conn.fetch(
-                """SELECT bid_id, vendor, amount, bid_credit, claims, digest FROM bids
+                """SELECT bid_id, vendor, amount, bid_credit, freight, claims, digest FROM bids
                    WHERE reference = $1 AND bid_id = ANY($2::text[]) ORDER BY bid_id""",
                 request.reference,
                 opening.bid_ids,
@@ -126,10 +127,20 @@ class TabulationActivities:
                 # Recorded, ranked by nobody yet: proposals are scored, not opened to compare.
                 ranking = [RankEntry(bid_id=r["bid_id"], vendor=r["vendor"], rank=0) for r in rows]
                 records = [
-                    (r["bid_id"], r["vendor"], r["amount"], r["bid_credit"], r["amount"], 0, [])
+                    (
+                        r["bid_id"],
+                        r["vendor"],
+                        r["amount"],
+                        r["bid_credit"],
+                        r["amount"],
+                        0,
+                        [],
+                        r["freight"],
+                    )
                     for r in rows
                 ]
             else:
+                freights = {r["bid_id"]: r["freight"] for r in rows}
                 evaluated = evaluate_bids(
                     [
                         BidInput(
@@ -138,6 +149,7 @@ class TabulationActivities:
                             amount=r["amount"],
                             bid_credit=r["bid_credit"],
                             claims=BidderClaims.from_dict(r["claims"] or {}),
+                            freight=r["freight"] or Decimal("0"),
                         )
                         for r in rows
                     ],
@@ -174,6 +186,7 @@ class TabulationActivities:
                             }
                             for a in e.adjustments
                         ],
+                        freights[e.bid_id],
                     )
                     for e in evaluated
                 ]
@@ -182,9 +195,9 @@ class TabulationActivities:
                 """
                 INSERT INTO tabulations (reference, bid_id, vendor, amount, bid_credit,
                     evaluated_amount, rank, opened_at, witnesses, adjustments, digest_matches,
-                    commitment, nonce, contents)
+                    commitment, nonce, contents, freight)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13,
-                        $14::jsonb)
+                        $14::jsonb, $15)
                 ON CONFLICT (reference, bid_id) DO NOTHING
                 """,
                 [
@@ -195,6 +208,7 @@ class TabulationActivities:
                         request.witnesses,
                         rec[6],
                         *_checks(unsealed.get(rec[0]), digests[rec[0]]),
+                        rec[7],
                     )
                     for rec in records
                 ],

@@ -111,7 +111,9 @@ async def submit(
         if same is not None:
             return Answer(201, receipt(same, seal), replayed=True)
         received_at = await svc.clock.now()
-        refusal = await _bid_refusal(conn, svc, facts, payload, received_at)
+        refusal = await _bid_refusal(conn, svc, facts, payload, received_at) or (
+            intake.contents_refusal(facts, contents)
+        )
         if refusal is not None:
             return await _refuse(conn, svc, facts, trigger, refusal, request_id)
         await bids.insert(

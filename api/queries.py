@@ -46,8 +46,8 @@ async def small_purchases_since(
 async def tabulation(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]]:
     rows = await pool.fetch(
         """
-        SELECT bid_id, vendor, amount, bid_credit, evaluated_amount, rank, opened_at, witnesses,
-               adjustments, scoring, digest_matches, commitment, nonce, contents
+        SELECT bid_id, vendor, amount, bid_credit, freight, evaluated_amount, rank, opened_at,
+               witnesses, adjustments, scoring, digest_matches, commitment, nonce, contents
         FROM tabulations WHERE reference = $1 ORDER BY rank, bid_id
         """,
         reference,
@@ -58,6 +58,7 @@ async def tabulation(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]]
             "vendor": r["vendor"],
             "amount": str(r["amount"]),
             "bid_credit": str(r["bid_credit"]),
+            "freight": None if r["freight"] is None else str(r["freight"]),
             "evaluated_amount": str(r["evaluated_amount"]),
             "rank": r["rank"],
             "opened_at": r["opened_at"].isoformat(),

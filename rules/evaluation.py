@@ -1,33 +1,31 @@
 """Evaluates opened sealed bids after the Article 45 preferences and breaks tie bids.
 
 30 ILCS 500/20-10(g): the contract goes to "the lowest responsible and responsive bidder",
-which is the lowest bid *after* the preferences the solicitation carries. This module turns
-the opened bids into evaluated amounts and dense ranks (:func:`evaluate_bids`) and resolves a
-tie among the lowest (:func:`resolve_tie`).
+which is the lowest bid *after* the preferences the solicitation carries. This module ranks
+the opened bids (:func:`evaluate_bids`) and resolves a tie among the best (:func:`resolve_tie`).
 
-Evaluation of one bid (money is :class:`decimal.Decimal`; the running amount is kept exact and
-rounded to cents, ROUND_HALF_UP, only once at the end of the bid's evaluation):
+A bid's cost is ``amount - bid_credit`` (the Illinois Works bid credit, 30 ILCS 500/20-10(d)),
+plus ``freight`` where the contract buys coal (30 ILCS 555/1, "including the cost of
+transportation"). Bids are compared two by two, exactly, in Decimal (:func:`_precedes`):
 
-1. Start at ``amount - bid_credit``: the Illinois Works bid credit earned and applied
-   (30 ILCS 500/20-10(d)).
-2. Then, for each preference the solicitation enables (:class:`PreferenceSettings`), in the
-   order of :data:`PREFERENCES`:
+* A price preference (45-26(b), 45-75, 45-50, 45-55, 45-60, 45-35(c-5), 45-57,
+  30 ILCS 595/10(c), 30 ILCS 555/1) prefers a bid that holds it over one that does not when
+  it is "not more than p% greater": ``cost <= other * (1 + p/100)``, the boundary included.
+  No division, no rounding: at exactly p% the preferred bid wins outright.
+* Reciprocity (30 ILCS 500/45-10(a); 44 Ill. Adm. Code 1.4510(c)): when an Illinois resident
+  vendor is among the bids, it is preferred over a non-resident from a state that prefers its
+  own residents, by that state's percentage (``rules/data/reciprocal_preferences.json``); not
+  under 45-10(c) when federal funds are available and the preference may conflict.
+* Preferences do not compound: against a given bid only the largest preference the bidder
+  holds and the other lacks counts. Each statute caps what the State pays for what it
+  prefers; none adds to another, and adding them would pay more than any one allows.
+* Recycled supplies (45-20) change no comparison: preferred only at a cost "equal or less",
+  they decide only ties.
 
-   * ``reciprocal`` (30 ILCS 500/45-10(a); 44 Ill. Adm. Code 1.4510(c)): when an Illinois
-     resident vendor is among the bids, a non-resident bid from a state that prefers its own
-     residents is increased by that state's percentage (the table of
-     ``rules/data/reciprocal_preferences.json``). Not under 45-10(c) when federal funds are
-     available and the preference may conflict with federal law.
-   * ``cost_equal_or_less`` (30 ILCS 500/45-20, recycled supplies): no change of price; the
-     preference is applied only when the bid costs no more than every other bid, and so it
-     only ever decides a tie.
-   * ``price_percent`` (45-26(b), 45-75, 45-50, 45-55, 45-60, 45-35(c-5), 45-57,
-     30 ILCS 595/10(c), 30 ILCS 555/1): a preferred bid wins when it is "not more than p%
-     greater", so it is evaluated as ``amount / (1 + p/100)``. Several apply in turn.
-
-Every :class:`Adjustment` carries the citation of its preference. Its ``effect`` is the change
-of the cent-rounded running amount, so ``round(amount - bid_credit) + sum(effects)`` always
-equals ``evaluated_amount`` exactly.
+Two bids tie only when identical in price with neither preferred over the other (44 Ill. Adm.
+Code 1.2037(a)). Each :class:`EvaluatedBid` also shows an evaluated amount, the bid as
+compared with one holding none of its preferences; its :class:`Adjustment` rows carry each
+preference's citation, and ``round(cost) + sum(effects)`` always equals it exactly.
 
 Pass only the bids still in the running (responsive and responsible). Reciprocity depends on
 whether a resident is bidding and recycled supplies on the other bids' prices, so when a bid
@@ -76,7 +74,10 @@ class PreferenceRule:
     ``fixed_percent`` is set when the statute fixes the percentage (45-75 biobased 5%,
     30 ILCS 595/10(c) local farm or food 10%, 30 ILCS 555/1 Illinois coal 10%); it is None when
     the solicitation sets it. ``max_percent`` caps what a solicitation may set (45-26(b): "up
-    to 10%").
+    to 10%"). Scope: ``for_purchases_of`` names the one kind of contract the statute speaks of
+    (a key of :data:`PURCHASES`); ``not_for_construction_by`` the offices whose construction
+    contracts it excludes. ``duty``: the statute requires it wherever it applies, so it applies
+    without the solicitation enabling it (555/1: "shall be required to purchase").
     """
 
     name: str
@@ -85,6 +86,9 @@ class PreferenceRule:
     kind: PreferenceKind
     fixed_percent: Decimal | None = None
     max_percent: Decimal | None = None
+    for_purchases_of: str | None = None
+    not_for_construction_by: frozenset[str] = frozenset()
+    duty: bool = False
 
 
 def _rule(
@@ -94,6 +98,9 @@ def _rule(
     kind: PreferenceKind,
     fixed_percent: str | None = None,
     max_percent: str | None = None,
+    for_purchases_of: str | None = None,
+    not_for_construction_by: frozenset[str] = frozenset(),
+    duty: bool = False,
 ) -> PreferenceRule:
     return PreferenceRule(
         name=name,
@@ -102,7 +109,24 @@ def _rule(
         kind=kind,
         fixed_percent=None if fixed_percent is None else Decimal(fixed_percent),
         max_percent=None if max_percent is None else Decimal(max_percent),
+        for_purchases_of=for_purchases_of,
+        not_for_construction_by=not_for_construction_by,
+        duty=duty,
     )
+
+
+# What a contract buys, where a preference's statute is limited to it.
+PURCHASES: dict[str, str] = {
+    "food": "food or food products (30 ILCS 595/10(c))",
+    "coal": "coal for fuel purposes (30 ILCS 555/1)",
+    "agricultural_products": "agricultural products (30 ILCS 500/45-50)",
+    "plastic_products": "plastic products (30 ILCS 500/45-55)",
+    "vehicles": "vehicles (30 ILCS 500/45-60)",
+}
+# The construction agencies among the chief procurement offices: 45-20 does not apply to them
+# "for the purposes of procuring construction"; 45-75 not to "contracts for construction
+# projects awarded by the Capital Development Board or the Department of Transportation".
+CONSTRUCTION_AGENCIES = frozenset({"CPO-CDB", "CPO-DOT"})
 
 
 RESIDENT_RECIPROCITY = "resident_reciprocity"
@@ -126,6 +150,7 @@ PREFERENCES: dict[str, PreferenceRule] = {
             "A bidder fulfilling the contract with products made of recycled supplies is "
             "preferred over bidders unable to, provided its cost is equal or less.",
             "cost_equal_or_less",
+            not_for_construction_by=CONSTRUCTION_AGENCIES,
         ),
         _rule(
             "environmentally_preferable",
@@ -142,12 +167,14 @@ PREFERENCES: dict[str, PreferenceRule] = {
             "are not biobased.",
             "price_percent",
             fixed_percent="5",
+            not_for_construction_by=CONSTRUCTION_AGENCIES,
         ),
         _rule(
             "illinois_agricultural",
             "30 ILCS 500/45-50; 44 Ill. Adm. Code 500.1195",
             "Agricultural products grown in Illinois: a preference set by the solicitation.",
             "price_percent",
+            for_purchases_of="agricultural_products",
         ),
         _rule(
             "corn_based_plastics",
@@ -155,6 +182,7 @@ PREFERENCES: dict[str, PreferenceRule] = {
             "Plastic products made from Illinois corn by-products: a preference set by the "
             "solicitation.",
             "price_percent",
+            for_purchases_of="plastic_products",
         ),
         _rule(
             "agricultural_fuel_vehicles",
@@ -162,6 +190,7 @@ PREFERENCES: dict[str, PreferenceRule] = {
             "Vehicles powered by ethanol from Illinois corn or biodiesel from Illinois "
             "soybeans: a preference set by the solicitation.",
             "price_percent",
+            for_purchases_of="vehicles",
         ),
         _rule(
             "state_use_nfp",
@@ -184,14 +213,18 @@ PREFERENCES: dict[str, PreferenceRule] = {
             "that is not for local farm or food products.",
             "price_percent",
             fixed_percent="10",
+            for_purchases_of="food",
         ),
         _rule(
             "illinois_coal",
             "30 ILCS 555/1",
             "Coal mined in Illinois: purchased when not more than 10% greater than coal mined "
-            "in any other state, transportation included.",
+            "in any other state, transportation included; required wherever coal is bought "
+            "for fuel.",
             "price_percent",
             fixed_percent="10",
+            for_purchases_of="coal",
+            duty=True,
         ),
     )
 }
@@ -292,17 +325,23 @@ class PreferenceSettings:
     ``fixed_percent`` (e.g. environmentally_preferable, at most 10 under 45-26(b)).
     ``federal_funds_conflict``: federal funds are available and reciprocity may conflict with
     federal law, so 45-10 does not apply (30 ILCS 500/45-10(c); 44 Ill. Adm. Code 1.4510(e)).
-    Check :meth:`problems` before use; :func:`evaluate_bids` refuses settings that have any.
+    ``purchases``: what the contract buys, among :data:`PURCHASES`, where a preference is
+    limited to it. Check :meth:`problems` before use; :func:`evaluate_bids` refuses settings
+    that have any.
     """
 
     enabled: frozenset[str] = frozenset()
     percentages: Mapping[str, Decimal] = field(default_factory=dict)
     federal_funds_conflict: bool = False
+    purchases: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if isinstance(self.enabled, str) or not all(isinstance(n, str) for n in self.enabled):
             raise TypeError(f"enabled must be a set of preference names, not {self.enabled!r}")
         object.__setattr__(self, "enabled", frozenset(self.enabled))
+        if isinstance(self.purchases, str) or not all(isinstance(n, str) for n in self.purchases):
+            raise TypeError(f"purchases must be a set of names, not {self.purchases!r}")
+        object.__setattr__(self, "purchases", frozenset(self.purchases))
         if not isinstance(self.percentages, Mapping):
             raise TypeError(f"percentages must be a mapping, not {self.percentages!r}")
         percentages = {
@@ -321,6 +360,43 @@ class PreferenceSettings:
         if rule.fixed_percent is not None:
             return rule.fixed_percent
         return self.percentages.get(name)
+
+    @property
+    def active(self) -> frozenset[str]:
+        """The preferences that apply: those enabled, and every duty the purchase brings."""
+        duties = {
+            name
+            for name, rule in PREFERENCES.items()
+            if rule.duty and rule.for_purchases_of in self.purchases
+        }
+        return self.enabled | duties
+
+    def scope_problem(self, name: str, category: str | None, office: str | None) -> str | None:
+        """Why preference ``name`` is outside its statute's scope for this contract, if it is."""
+        rule = PREFERENCES[name]
+        if rule.for_purchases_of is not None and rule.for_purchases_of not in self.purchases:
+            return (
+                f"{name} applies only to contracts for {PURCHASES[rule.for_purchases_of]}; "
+                f"add {rule.for_purchases_of!r} to 'purchases' if this contract is one "
+                f"({rule.citation})"
+            )
+        if category == "construction" and office in rule.not_for_construction_by:
+            return f"{name} does not apply to construction procured by {office} ({rule.citation})"
+        return None
+
+    def scope_problems(self, category: str, office: str) -> list[str]:
+        """Every enabled preference outside its statute's scope for a contract of ``category``
+        procured by ``office``, and every unknown purchase; checked at launch, each naming its
+        field and section."""
+        problems = [
+            f"purchases: unknown {purchase!r}; known are " + ", ".join(PURCHASES)
+            for purchase in sorted(self.purchases - set(PURCHASES))
+        ]
+        for name in sorted(self.enabled & set(PREFERENCES)):
+            outside = self.scope_problem(name, category, office)
+            if outside is not None:
+                problems.append(f"enabled: {outside}")
+        return problems
 
     def problems(self) -> list[str]:
         """Why these settings cannot be used; empty when they can. Each names its field."""
@@ -377,13 +453,14 @@ class PreferenceSettings:
             "enabled": sorted(self.enabled),
             "percentages": {k: str(v) for k, v in sorted(self.percentages.items())},
             "federal_funds_conflict": self.federal_funds_conflict,
+            "purchases": sorted(self.purchases),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> PreferenceSettings:
         if not isinstance(d, Mapping):
             raise ValueError(f"preference settings must be an object, not {d!r}")
-        unknown = set(d) - {"enabled", "percentages", "federal_funds_conflict"}
+        unknown = set(d) - {"enabled", "percentages", "federal_funds_conflict", "purchases"}
         if unknown:
             raise ValueError(f"unknown keys in preference settings: {sorted(unknown)}")
         enabled = d.get("enabled", ())
@@ -397,8 +474,14 @@ class PreferenceSettings:
         conflict = d.get("federal_funds_conflict", False)
         if not isinstance(conflict, bool):
             raise ValueError(f"federal_funds_conflict must be true or false, not {conflict!r}")
+        purchases = d.get("purchases", ())
+        if isinstance(purchases, str | bytes | Mapping) or not all(
+            isinstance(n, str) for n in purchases
+        ):
+            raise ValueError(f"purchases must be a list of names, not {purchases!r}")
         return cls(
             enabled=frozenset(enabled),
+            purchases=frozenset(purchases),
             percentages={str(k): _decimal(v, f"percentages.{k}") for k, v in percentages.items()},
             federal_funds_conflict=conflict,
         )
@@ -407,13 +490,16 @@ class PreferenceSettings:
 @dataclass(frozen=True)
 class BidInput:
     """An opened bid: ``amount`` as bid, ``bid_credit`` the Illinois Works bid credit earned
-    and applied to it (30 ILCS 500/20-10(d)), and what the bidder claims."""
+    and applied to it (30 ILCS 500/20-10(d)), what the bidder claims, and ``freight``, the
+    transportation stated apart where the contract buys coal (30 ILCS 555/1: the cost compared
+    is "including the cost of transportation")."""
 
     bid_id: str
     vendor: str
     amount: Decimal
     bid_credit: Decimal = Decimal("0")
     claims: BidderClaims = BidderClaims()
+    freight: Decimal = Decimal("0")
 
 
 @dataclass(frozen=True)
@@ -444,6 +530,7 @@ class EvaluatedBid:
     evaluated_amount: Decimal
     rank: int
     claims: BidderClaims
+    freight: Decimal = Decimal("0")
 
 
 def load_reciprocal_preferences(path: Path | None = None) -> dict[str, Decimal]:
@@ -478,7 +565,7 @@ def _check_bids(bids: Sequence[BidInput]) -> None:
         if bid.bid_id in seen:
             raise ValueError(f"bids[{i}].bid_id {bid.bid_id!r} appears twice")
         seen.add(bid.bid_id)
-        for name in ("amount", "bid_credit"):
+        for name in ("amount", "bid_credit", "freight"):
             value = getattr(bid, name)
             if not (isinstance(value, Decimal) and value.is_finite() and value >= 0):
                 raise ValueError(f"bids[{i}].{name} must be a finite Decimal >= 0, not {value!r}")
@@ -531,10 +618,18 @@ def _reciprocity(
 
 
 def _price_percent(
-    rule: PreferenceRule, running: Decimal, percent: Decimal
+    rule: PreferenceRule, running: Decimal, percent: Decimal, largest: bool
 ) -> tuple[Decimal, Adjustment]:
-    """A "not more than p% greater" preference: the bid is evaluated as amount / (1 + p/100)
-    (45-26(b), 45-75, 45-50, 45-55, 45-60, 45-35(c-5), 45-57, 595/10(c), 555/1)."""
+    """A "not more than p% greater" preference held by the bid (45-26(b), 45-75, 45-50, 45-55,
+    45-60, 45-35(c-5), 45-57, 595/10(c), 555/1). Only the largest a bid holds changes the
+    amount shown; the others still count against bids that lack them (see the module)."""
+    if not largest:
+        note = (
+            f"applied: {_pct(percent)}% against bids without it; against a bid lacking a larger "
+            f"preference this bid also holds, only the larger counts (preferences do not "
+            f"compound) ({rule.citation})"
+        )
+        return running, Adjustment(rule.name, rule.citation, True, _ZERO, note)
     divisor = _CONTEXT.add(1, _CONTEXT.divide(percent, _HUNDRED))
     after = _CONTEXT.divide(running, divisor)
     effect = _CONTEXT.subtract(_cents(after), _cents(running))
@@ -545,14 +640,89 @@ def _price_percent(
     return after, Adjustment(rule.name, rule.citation, True, effect, note)
 
 
+@dataclass(frozen=True)
+class _Standing:
+    """What one bid brings to the comparison: its cost (amount less credit), the price
+    preferences it holds with their percents, and the reciprocal percent its home state
+    imposes on it (0 when reciprocity does not apply to it)."""
+
+    bid: BidInput
+    cost: Decimal
+    held: Mapping[str, Decimal]
+    reciprocal: Decimal
+
+
+def _margin(a: _Standing, b: _Standing) -> Decimal:
+    """The percent by which ``a`` may cost more than ``b`` and still be preferred: the largest
+    preference ``a`` holds that ``b`` lacks, or, for an Illinois resident against a non-resident,
+    the preference the non-resident's state gives its own (45-10(a)). Not a sum: each statute
+    caps what the State pays for what it prefers, and nothing in the Code adds one to another."""
+    margins = [pct for name, pct in a.held.items() if name not in b.held]
+    if a.bid.claims.resident and b.reciprocal > 0:
+        margins.append(b.reciprocal)
+    return max(margins, default=_ZERO)
+
+
+def _within(a: _Standing, b: _Standing, margin: Decimal) -> bool:
+    """``a.cost`` is "not more than" ``margin`` percent greater than ``b.cost``, compared
+    exactly: a.cost * 100 <= b.cost * (100 + margin), no division, no rounding."""
+    return _CONTEXT.multiply(a.cost, _HUNDRED) <= _CONTEXT.multiply(
+        b.cost, _CONTEXT.add(_HUNDRED, margin)
+    )
+
+
+def _precedes(a: _Standing, b: _Standing) -> bool | None:
+    """True when ``a`` is the better bid, False when ``b`` is, None when they tie.
+
+    At the boundary a preference wins outright: "not more than 5% greater" includes 5%
+    (45-75, 595/10(c), 555/1, 45-26(b)). Two bids tie only when identical in price and neither
+    holds a preference over the other (44 Ill. Adm. Code 1.2037(a)); when each holds one the
+    other lacks and each is within its own, the lower price is the better."""
+    margin_a, margin_b = _margin(a, b), _margin(b, a)
+    a_ok, b_ok = _within(a, b, margin_a), _within(b, a, margin_b)
+    if a_ok != b_ok:
+        return a_ok
+    if margin_a > 0 and margin_b == 0:
+        return True
+    if margin_b > 0 and margin_a == 0:
+        return False
+    if a.cost == b.cost:
+        return None
+    return a.cost < b.cost
+
+
+def _ranked(standings: list[_Standing]) -> list[tuple[_Standing, int]]:
+    """Dense ranks from the pairwise comparison: ordered by how many bids each is better than
+    (the same as the comparison itself whenever it is transitive, as it is without crossing
+    preferences), then by cost and bid id; a bid shares its predecessor's rank only when the
+    two tie."""
+    wins = {
+        s.bid.bid_id: sum(1 for o in standings if o is not s and _precedes(s, o) is True)
+        for s in standings
+    }
+    order = sorted(standings, key=lambda s: (-wins[s.bid.bid_id], s.cost, s.bid.bid_id))
+    ranked: list[tuple[_Standing, int]] = []
+    for s in order:
+        if ranked:
+            last, rank = ranked[-1]
+            tied = wins[last.bid.bid_id] == wins[s.bid.bid_id] and _precedes(last, s) is None
+            ranked.append((s, rank if tied else rank + 1))
+        else:
+            ranked.append((s, 1))
+    return ranked
+
+
 def evaluate_bids(
     bids: Sequence[BidInput],
     settings: PreferenceSettings,
     reciprocal: Mapping[str, Decimal],
 ) -> list[EvaluatedBid]:
     """Each bid's evaluated amount after bid credit and preferences, densely ranked (1 is the
-    lowest: the bid 30 ILCS 500/20-10(g) awards to, if responsive and responsible), sorted by
+    best: the bid 30 ILCS 500/20-10(g) awards to, if responsive and responsible), sorted by
     rank then bid id. ``reciprocal`` is the state table of :func:`load_reciprocal_preferences`.
+
+    The ranks come from comparing bids two by two, exactly (see :func:`_precedes`); the
+    evaluated amount shows a bid as compared with one that holds none of its preferences.
 
     Raises ValueError when ``settings.problems()`` is not empty, when a bid id repeats, or
     when an amount or credit is negative or a credit exceeds its amount.
@@ -565,51 +735,62 @@ def evaluate_bids(
         _state(state, "reciprocal key"): _decimal(v, f"reciprocal[{state!r}]")
         for state, v in reciprocal.items()
     }
-    enabled = settings.enabled
+    enabled = settings.active
     resident_bidding = any(b.claims.resident for b in bids)
 
-    # First pass: every price change. Recycled supplies changes no price, so it is decided in
-    # the second pass, against the other bids' evaluated amounts (45-20: "equal or less").
-    priced: list[tuple[BidInput, Decimal, dict[str, Adjustment]]] = []
+    standings: list[_Standing] = []
+    shown: dict[str, tuple[Decimal, dict[str, Adjustment]]] = {}
     for bid in bids:
-        running = _CONTEXT.subtract(bid.amount, bid.bid_credit)  # 30 ILCS 500/20-10(d)
+        # 30 ILCS 500/20-10(d): less the bid credit; 30 ILCS 555/1: with the transportation.
+        cost = _CONTEXT.add(_CONTEXT.subtract(bid.amount, bid.bid_credit), bid.freight)
+        running = cost
         made: dict[str, Adjustment] = {}
-        for name, rule in PREFERENCES.items():
-            if name not in enabled:
-                continue
-            if rule.kind == "reciprocal":
-                result = _reciprocity(bid, running, settings, table, resident_bidding)
-                if result is not None:
-                    running, made[name] = result
-            elif rule.kind == "price_percent" and bid.claims.claimed(name):
-                percent = settings.percent(name)
-                assert percent is not None  # settings.problems() was empty
-                running, made[name] = _price_percent(rule, running, percent)
-        priced.append((bid, _cents(running), made))
+        reciprocal_pct = _ZERO
+        if RESIDENT_RECIPROCITY in enabled:
+            result = _reciprocity(bid, running, settings, table, resident_bidding)
+            if result is not None:
+                running, made[RESIDENT_RECIPROCITY] = result
+                if made[RESIDENT_RECIPROCITY].applied:
+                    reciprocal_pct = table[bid.claims.home_state or ""]
+        held = {
+            name: settings.percent(name) or _ZERO
+            for name, rule in PREFERENCES.items()
+            if rule.kind == "price_percent" and name in enabled and bid.claims.claimed(name)
+        }
+        largest = max(held, key=lambda n: (held[n], n), default=None)
+        for name in held:
+            running, made[name] = _price_percent(
+                PREFERENCES[name], running, held[name], name == largest
+            )
+        standings.append(_Standing(bid, cost, MappingProxyType(held), reciprocal_pct))
+        shown[bid.bid_id] = (_cents(running), made)
 
     recycled_rule = PREFERENCES[RECYCLED]
-    others = [
-        (bid, amount) for bid, amount, _ in priced if not bid.claims.claimed(recycled_rule.name)
-    ]
     if recycled_rule.name in enabled:
-        for bid, amount, made in priced:
-            if bid.claims.claimed(recycled_rule.name):
-                made[recycled_rule.name] = _recycled(recycled_rule, amount, others)
+        others = [s for s in standings if not s.bid.claims.claimed(recycled_rule.name)]
+        for s in standings:
+            if s.bid.claims.claimed(recycled_rule.name):
+                shown[s.bid.bid_id][1][recycled_rule.name] = _recycled(
+                    recycled_rule, s.cost, [(o.bid, o.cost) for o in others]
+                )
 
-    levels = sorted({amount for _, amount, _ in priced})
-    rank_of = {amount: i + 1 for i, amount in enumerate(levels)}
     evaluated = [
         EvaluatedBid(
-            bid_id=bid.bid_id,
-            vendor=bid.vendor,
-            amount=bid.amount,
-            bid_credit=bid.bid_credit,
-            adjustments=tuple(made[name] for name in PREFERENCES if name in made),
-            evaluated_amount=amount,
-            rank=rank_of[amount],
-            claims=bid.claims,
+            bid_id=s.bid.bid_id,
+            vendor=s.bid.vendor,
+            amount=s.bid.amount,
+            bid_credit=s.bid.bid_credit,
+            adjustments=tuple(
+                shown[s.bid.bid_id][1][name]
+                for name in PREFERENCES
+                if name in shown[s.bid.bid_id][1]
+            ),
+            evaluated_amount=shown[s.bid.bid_id][0],
+            rank=rank,
+            claims=s.bid.claims,
+            freight=s.bid.freight,
         )
-        for bid, amount, made in priced
+        for s, rank in _ranked(standings)
     ]
     return sorted(evaluated, key=lambda e: (e.rank, e.bid_id))
 
@@ -689,22 +870,51 @@ def _named(candidates: Sequence[TieCandidate]) -> str:
     return ", ".join(f"{c.vendor} ({c.bid_id})" for c in candidates)
 
 
-def resolve_tie(tied: Sequence[TieCandidate], seed: str) -> TieResolution:
-    """The winner among bids tied at the lowest evaluated amount (44 Ill. Adm. Code 1.2037).
+def _only_resident(
+    tied_ids: tuple[str, ...],
+    candidates: Sequence[TieCandidate],
+    steps: list[str],
+    cited: list[str],
+) -> TieResolution | None:
+    """1.2037(b)(1): the award to the only Illinois resident vendor among the tied."""
+    residents = [c for c in candidates if c.resident]
+    if len(residents) != 1:
+        return None
+    only = residents[0]
+    return TieResolution(
+        tied=tied_ids,
+        rule="resident",
+        winner=only.bid_id,
+        citation="; ".join([*cited, TIE_RESIDENT]),
+        note=" ".join(
+            [*steps, f"Only {only.vendor} among the tied is an Illinois resident vendor."]
+        ),
+    )
+
+
+def resolve_tie(
+    tied: Sequence[TieCandidate], seed: str, *, resident_first: bool = True
+) -> TieResolution:
+    """The winner among bids tied at the best evaluated standing (44 Ill. Adm. Code 1.2037).
 
     In order:
 
-    1. Recycled supplies (30 ILCS 500/45-20): when some tied bids have the recycled preference
-       applied and some not, those without drop out; if one is left it wins, rule "recycled".
-    2. Residency (44 Ill. Adm. Code 1.2037(b)(1), 1.4510(b)): if exactly one of those left is
-       an Illinois resident vendor, it wins, rule "resident".
+    1. Residency (1.2037(b)(1), 1.4510(b)): if the tied vendors include only one Illinois
+       resident vendor, it is given the award, rule "resident". Nothing comes before it: the
+       rule's other steps apply only "in all other situations".
+    2. Recycled supplies (30 ILCS 500/45-20): when some of the tied have the recycled
+       preference applied and some not, those without drop out; if one is left it wins, rule
+       "recycled".
     3. Lot (1.2037(b)(2)): the rest are ordered by ``sha256(seed + ":" + bid_id)`` hex,
        ascending, and the first wins; ``draw`` records the seed and the drawn order. The same
        seed and candidates give the same winner in any input order, so a replay draws alike.
 
     1.2037(b)(2)(A) and (B) let the SPO instead award to one vendor in the State's best
-    interest, or split the award with the vendors' consent. Those determinations are the
-    caller's, made instead of this lot; they are not decided here.
+    interest, or split the award with the vendors' consent, in the situations of step 3 only.
+    Those determinations are the caller's, made instead of this lot; they are not decided here.
+
+    ``resident_first=False`` keeps the order of rules 2026.1 (recycled supplies before
+    residency), for procurements pinned to them.
 
     Raises ValueError with fewer than two candidates, a repeated bid id, or an empty seed.
     """
@@ -720,6 +930,11 @@ def resolve_tie(tied: Sequence[TieCandidate], seed: str) -> TieResolution:
     steps: list[str] = []
     cited: list[str] = []
 
+    if resident_first:
+        only_resident = _only_resident(tied_ids, candidates, steps, cited)
+        if only_resident is not None:
+            return only_resident
+
     recycled = [c for c in candidates if c.recycled]
     if recycled and len(recycled) < len(candidates):
         dropped = [c for c in candidates if not c.recycled]
@@ -731,11 +946,14 @@ def resolve_tie(tied: Sequence[TieCandidate], seed: str) -> TieResolution:
                 tied=tied_ids,
                 rule="recycled",
                 winner=only.bid_id,
-                citation=TIE_RECYCLED,
-                note=(
-                    f"Only {only.vendor} among the tied will fulfill the contract with recycled "
-                    "supplies at a cost equal or less, so it is preferred over "
-                    f"{_named(dropped)} (45-20)."
+                citation="; ".join(cited),
+                note=" ".join(
+                    [
+                        *steps,
+                        f"Only {only.vendor} among the tied will fulfill the contract with "
+                        "recycled supplies at a cost equal or less, so it is preferred over "
+                        f"{_named(dropped)} (45-20).",
+                    ]
                 ),
             )
         steps.append(
@@ -743,18 +961,11 @@ def resolve_tie(tied: Sequence[TieCandidate], seed: str) -> TieResolution:
             "(45-20)."
         )
 
+    if not resident_first:
+        only_resident = _only_resident(tied_ids, candidates, steps, cited)
+        if only_resident is not None:
+            return only_resident
     residents = [c for c in candidates if c.resident]
-    if len(residents) == 1:
-        only = residents[0]
-        steps.append(f"Only {only.vendor} among the tied is an Illinois resident vendor.")
-        return TieResolution(
-            tied=tied_ids,
-            rule="resident",
-            winner=only.bid_id,
-            citation="; ".join([*cited, TIE_RESIDENT]),
-            note=" ".join(steps),
-        )
-
     order = sorted(candidates, key=lambda c: (_lot_key(seed, c.bid_id), c.bid_id))
     residency = (
         "none of the tied is an Illinois resident vendor"

@@ -23,7 +23,7 @@ from rules.notice import (
 )
 from rules.periods import earliest_opening
 from rules.proposals import ProposalScores, ScoringPlan, score_problems
-from state_machines import schedule
+from state_machines import pinned, schedule
 from state_machines.context import Ctx, Guard, GuardTest, fmt, on_payload, when
 from state_machines.models import REVIEW_BODY_NAMES, Facts, NoticeFields
 
@@ -331,7 +331,11 @@ def tie_resolution(facts: Facts) -> TieResolution | None:
         for b in best
     ]
     opened = facts.opened_at.isoformat() if facts.opened_at else ""
-    return resolve_tie(candidates, seed=f"{facts.reference}:{opened}")
+    return resolve_tie(
+        candidates,
+        seed=f"{facts.reference}:{opened}",
+        resident_first=pinned.since(facts.rules_version, pinned.RESIDENT_FIRST),
+    )
 
 
 @on_payload("tie_decided_by_rule", citations.TIE_BIDS, "tie_decision")
@@ -341,8 +345,22 @@ def tie_winner_or_spo_decision(ctx: Ctx) -> str | None:
     if bid is None or tie is None or bid.bid_id not in tie.tied or bid.bid_id == tie.winner:
         return None
     decision = ctx.payload.tie_decision
+    winner = next(r.vendor for r in ctx.facts.ranking if r.bid_id == tie.winner)
+    if pinned.since(ctx.facts.rules_version, pinned.RESIDENT_FIRST):
+        if tie.rule == "resident":
+            return (
+                f"The tied vendors include only one Illinois resident vendor, {winner}, who is "
+                "given the award; the State purchasing officer's best-interest determination and "
+                "a split award apply only in all other situations "
+                f"({citations.TIE_BIDS}(b)(1), (b)(2))."
+            )
+        if tie.rule == "recycled":
+            return (
+                f"{winner} will fulfill the contract with recycled supplies at a cost equal or "
+                "less and shall be given preference over the tied bidders unable to (30 ILCS "
+                f"500/45-20); no determination sets that aside ({citations.TIE_BIDS}(b)(2))."
+            )
     if decision is None:
-        winner = next(r.vendor for r in ctx.facts.ranking if r.bid_id == tie.winner)
         return (
             f"The tie resolves to {winner} ({tie.note}); another tied bidder receives the award "
             "only by the State purchasing officer's determination that it is in the State's "

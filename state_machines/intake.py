@@ -11,9 +11,12 @@ best-and-final round of a request for proposals (20-15(f)).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from rules import citations
+from rules.evaluation import PREFERENCES, PreferenceSettings
 from state_machines.context import Ctx, Refusal, fmt
 from state_machines.guards import withdrawal_before_opening
 from state_machines.models import Facts, RegisterBid, WithdrawBid
@@ -48,6 +51,48 @@ def takes(trigger: str, facts: Facts) -> bool:
 def bid_refusal(facts: Facts, bid: RegisterBid, now: datetime) -> Refusal | None:
     """Why this bid (new or replacing) may not be received at ``now``."""
     return ProcurementMachine(facts).check("register_bid", bid, bid.vendor, now)
+
+
+def contents_refusal(facts: Facts, contents: Mapping[str, Any]) -> Refusal | None:
+    """What the bid states that this contract cannot take: a preference its statute does not
+    extend to it (refused now, so the vendor does not learn at the opening that the claim
+    could not count), or freight stated or missing against 30 ILCS 555/1."""
+    try:
+        settings = PreferenceSettings.from_dict(facts.spec.preferences or {})
+    except ValueError:
+        return None  # refused at launch; a procurement launched with it counts nothing
+    coal = PREFERENCES["illinois_coal"]
+    if "coal" in settings.purchases and contents.get("freight") is None:
+        return Refusal(
+            "freight_required",
+            coal.citation,
+            "This contract buys coal for fuel, whose cost is compared including the cost of "
+            f"transportation: state it as 'freight' (0.00 if delivered) ({coal.citation}).",
+            "freight",
+        )
+    if "coal" not in settings.purchases and contents.get("freight") is not None:
+        return Refusal(
+            "freight_not_applicable",
+            coal.citation,
+            "Freight is stated apart only where the contract buys coal for fuel "
+            f"({coal.citation}); include it in the amount.",
+            "freight",
+        )
+    claims = contents.get("claims") or {}
+    for name, claimed in sorted(claims.items()):
+        if claimed is not True or name not in PREFERENCES:
+            continue
+        outside = settings.scope_problem(
+            name, facts.spec.category, facts.spec.chief_procurement_office
+        )
+        if outside is not None:
+            return Refusal(
+                "preference_out_of_scope",
+                PREFERENCES[name].citation,
+                f"The bid claims {outside}.",
+                f"claims.{name}",
+            )
+    return None
 
 
 def withdrawal_refusal(facts: Facts, withdrawal: WithdrawBid, now: datetime) -> Refusal | None:

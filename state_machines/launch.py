@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from rules import citations
-from rules.evaluation import PreferenceSettings
+from rules.evaluation import PREFERENCES, PreferenceSettings
 from rules.proposals import ScoringPlan
 from state_machines.context import Refusal
 from state_machines.models import LaunchSpec
@@ -52,7 +52,8 @@ def launch_refusal(spec: LaunchSpec, small_purchase_limit: Decimal | None) -> Re
             )
     if spec.preferences:
         try:
-            problems = PreferenceSettings.from_dict(spec.preferences).problems()
+            settings = PreferenceSettings.from_dict(spec.preferences)
+            problems = settings.problems()
         except (ValueError, TypeError) as exc:
             problems = [str(exc)]
         if problems:
@@ -60,6 +61,19 @@ def launch_refusal(spec: LaunchSpec, small_purchase_limit: Decimal | None) -> Re
                 "preferences_invalid",
                 "30 ILCS 500/Art. 45",
                 "; ".join(problems),
+                "preferences",
+            )
+        outside = settings.scope_problems(spec.category, spec.chief_procurement_office)
+        if outside:
+            cited = sorted(
+                PREFERENCES[n].citation
+                for n in settings.enabled
+                if settings.scope_problem(n, spec.category, spec.chief_procurement_office)
+            )
+            return Refusal(
+                "preference_out_of_scope",
+                "; ".join(cited) or "30 ILCS 500/Art. 45",
+                "; ".join(outside),
                 "preferences",
             )
     if spec.method == "small_purchase":

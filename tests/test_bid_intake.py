@@ -218,6 +218,50 @@ async def test_money_is_positive_plain_and_to_the_cent(
     assert response.json()["errors"][0]["field"] == "body.amount"
 
 
+async def test_a_claim_outside_its_statutes_scope_is_refused(proc: Driver) -> None:
+    # Road salt is not food (595/10(c)) and not coal (555/1): a claim of either is refused
+    # when the bid arrives, naming the claim and the section; nothing is received.
+    for claim, section in (
+        ("local_farm_food", "30 ILCS 595/10(c)"),
+        ("illinois_coal", "30 ILCS 555/1"),
+    ):
+        body = {"vendor": "Acme Supply", "amount": "98000.00", "claims": {claim: True}}
+        response = await proc.post("bids", body, "Acme Supply")
+        assert response.status_code == 409, response.text
+        problem = response.json()
+        assert problem["code"] == "preference_out_of_scope"
+        assert problem["field"] == f"claims.{claim}"
+        assert problem["citation"] == section
+    assert (await proc.read("/bids", actor="Acme Supply")).json()["receipts"] == []
+    # A claim within scope (the recycled preference reaches supplies) is received.
+    body = {"vendor": "Acme Supply", "amount": "98000.00", "claims": {"recycled": True}}
+    assert (await proc.post("bids", body, "Acme Supply")).status_code == 201
+
+
+async def test_freight_is_its_own_figure_only_where_coal_is_bought(
+    api: httpx.AsyncClient, env: WorkflowEnvironment, proc: Driver
+) -> None:
+    # Road salt: freight belongs in the price.
+    body = {"vendor": "Acme Supply", "amount": "98000.00", "freight": "100.00"}
+    refused = await proc.post("bids", body, "Acme Supply")
+    assert refused.status_code == 409, refused.text
+    assert (refused.json()["code"], refused.json()["field"]) == (
+        "freight_not_applicable",
+        "freight",
+    )
+    # Coal for fuel: the cost compared includes transportation (555/1), so it is required.
+    coal = Driver(api, env, f"COAL-{uuid.uuid4().hex[:8].upper()}")
+    launched = await coal.launch(title="Stoker coal", preferences={"purchases": ["coal"]})
+    assert launched.status_code == 201, launched.text
+    await coal.ok("publish")
+    missing = await coal.post("bids", {"vendor": "Egypt Mine", "amount": "1.00"}, "Egypt Mine")
+    assert missing.status_code == 409, missing.text
+    assert missing.json()["code"] == "freight_required"
+    assert missing.json()["citation"] == "30 ILCS 555/1"
+    body = {"vendor": "Egypt Mine", "amount": "1.00", "freight": "0.00"}
+    assert (await coal.post("bids", body, "Egypt Mine")).status_code == 201
+
+
 # ---- the opening's fence ------------------------------------------------------------------
 
 

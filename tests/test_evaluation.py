@@ -31,6 +31,9 @@ from rules.evaluation import (
     load_reciprocal_preferences,
     resolve_tie,
 )
+from state_machines.launch import launch_refusal
+from state_machines.models import LaunchSpec
+from tests.driver import notice_body
 
 D = Decimal
 
@@ -187,9 +190,10 @@ def test_recycled_not_applied_when_its_cost_is_higher() -> None:
 
 
 def test_recycled_wins_a_tie_at_equal_cost() -> None:
-    # 10,000.00 = 10,000.00: both rank 1; the recycled bid's cost is "equal or less".
+    # 10,000.00 = 10,000.00, neither an Illinois resident: both rank 1; the recycled bid's
+    # cost is "equal or less", so it is preferred (45-20).
     bids = [
-        BidInput("B-N", "Plain Paper", D("10000.00"), claims=RESIDENT),
+        BidInput("B-N", "Plain Paper", D("10000.00"), claims=BidderClaims(home_state="IN")),
         BidInput("B-R", "Green Paper", D("10000.00"), claims=BidderClaims(recycled=True)),
     ]
     result = evaluate_bids(bids, RECYCLED, RECIPROCAL)
@@ -198,13 +202,29 @@ def test_recycled_wins_a_tie_at_equal_cost() -> None:
     assert adjustment(by_id(result)["B-R"], "recycled").effect == 0
 
     tie = resolve_tie([TieCandidate.from_evaluated(e) for e in result], seed="IFB-2026-0042")
-    # The recycled bid wins even against an Illinois resident: 45-20 is applied first.
     assert tie.rule == "recycled"
     assert tie.winner == "B-R"
     assert tie.tied == ("B-N", "B-R")
     assert tie.citation == "30 ILCS 500/45-20"
     assert tie.draw is None
     assert "Green Paper" in tie.note
+
+
+def test_the_only_resident_wins_a_tie_before_recycled_supplies() -> None:
+    # 10,000.00 = 10,000.00: Plain Paper is the only Illinois resident among the tied, so it
+    # "shall be given the award" (1.2037(b)(1)); the recycled step comes only "in all other
+    # situations" and may not beat it.
+    bids = [
+        BidInput("B-N", "Plain Paper", D("10000.00"), claims=RESIDENT),
+        BidInput("B-R", "Green Paper", D("10000.00"), claims=BidderClaims(recycled=True)),
+    ]
+    tied = [TieCandidate.from_evaluated(e) for e in evaluate_bids(bids, RECYCLED, RECIPROCAL)]
+    tie = resolve_tie(tied, seed="IFB-2026-0042")
+    assert (tie.rule, tie.winner) == ("resident", "B-N")
+    assert tie.citation == "44 Ill. Adm. Code 1.2037(b)(1); 44 Ill. Adm. Code 1.4510(b)"
+    # Procurements pinned to rules 2026.1 keep the order they started with.
+    old = resolve_tie(tied, seed="IFB-2026-0042", resident_first=False)
+    assert (old.rule, old.winner) == ("recycled", "B-R")
 
 
 def test_recycled_claim_counts_only_when_enabled() -> None:
@@ -233,21 +253,24 @@ def test_tie_broken_by_residency() -> None:
     assert tie.draw is None
 
 
-def test_recycled_narrows_then_residency_decides() -> None:
-    # Three tied; B-3 is not recycled and drops out (45-20) although it is a resident. Of
-    # B-1 and B-2, only B-1 is a resident, so B-1 wins under 1.2037(b)(1).
-    tie = resolve_tie(
-        [
-            TieCandidate("B-3", "Local Plain", resident=True),
-            TieCandidate("B-2", "Far Green", resident=False, recycled=True),
-            TieCandidate("B-1", "Local Green", resident=True, recycled=True),
-        ],
-        seed="IFB-2026-0042",
-    )
-    assert (tie.rule, tie.winner) == ("resident", "B-1")
-    assert tie.citation.startswith("30 ILCS 500/45-20")
-    assert "1.2037(b)(1)" in tie.citation
+def test_two_residents_then_recycled_narrows_then_lot() -> None:
+    # Three tied, two of them residents: 1.2037(b)(1) does not apply ("only one"). B-3 is not
+    # recycled and drops out (45-20) although a resident; B-1 and B-2 are left, and "in all
+    # other situations" the award is by lot: sha256("IFB-2026-0042:B-1") = 09086ebf... comes
+    # before sha256("IFB-2026-0042:B-2") = cca86d6c..., so B-1.
+    tied = [
+        TieCandidate("B-3", "Local Plain", resident=True),
+        TieCandidate("B-2", "Far Green", resident=False, recycled=True),
+        TieCandidate("B-1", "Local Green", resident=True, recycled=True),
+    ]
+    tie = resolve_tie(tied, seed="IFB-2026-0042")
+    assert (tie.rule, tie.winner) == ("lot", "B-1")
+    assert tie.draw is not None and tie.draw["order"] == ["B-1", "B-2"]
+    assert tie.citation == "30 ILCS 500/45-20; 44 Ill. Adm. Code 1.2037(b)(2)"
     assert "Local Plain (B-3) dropped out" in tie.note
+    # Under rules 2026.1 residency was asked again after recycled supplies narrowed the tie.
+    old = resolve_tie(tied, seed="IFB-2026-0042", resident_first=False)
+    assert (old.rule, old.winner) == ("resident", "B-1")
 
 
 # --- 4. A tie by lot, the same on replay: 44 Ill. Adm. Code 1.2037(b)(2) ---------------------
@@ -353,16 +376,64 @@ def test_biobased_beyond_5_percent_loses() -> None:
     ]
 
 
-def test_price_preferences_apply_in_turn() -> None:
-    # Biobased 5% then local farm or food 10%: 115,500.00 / 1.05 = 110,000.00;
-    # 110,000.00 / 1.10 = 100,000.00. Effects -5,500.00 and -10,000.00.
-    settings = PreferenceSettings(enabled=frozenset({"biobased", "local_farm_food"}))
+def test_price_preferences_do_not_compound() -> None:
+    # Biobased (5%, 45-75) and local farm or food (10%, 595/10(c)) held by one bid, against a
+    # bid holding neither: each statute caps how much more the State pays for what it
+    # prefers, and none adds to another, so only the larger, 10%, counts:
+    #   115,500.00 <= 105,000.00 x 1.10 = 115,500.00: at the boundary, the preferred wins;
+    #   115,500.01 >  115,500.00: it loses (compounded, 5% then 10% would allow 121,275.00).
+    settings = PreferenceSettings(
+        enabled=frozenset({"biobased", "local_farm_food"}), purchases=frozenset({"food"})
+    )
     claims = BidderClaims(biobased=True, local_farm_food=True)
-    (bid,) = evaluate_bids([BidInput("B-1", "Farm", D("115500.00"), claims=claims)], settings, {})
-    assert bid.evaluated_amount == D("100000.00")
-    assert [(a.preference, a.effect) for a in bid.adjustments] == [
-        ("biobased", D("-5500.00")),
-        ("local_farm_food", D("-10000.00")),
+    at = [
+        BidInput("B-F", "Farm", D("115500.00"), claims=claims),
+        BidInput("B-P", "P", D("105000.00")),
+    ]
+    assert [(e.bid_id, e.rank) for e in evaluate_bids(at, settings, {})] == [("B-F", 1), ("B-P", 2)]
+    (farm,) = [e for e in evaluate_bids(at, settings, {}) if e.bid_id == "B-F"]
+    # Shown as compared with a bid holding neither: 115,500.00 / 1.10 = 105,000.00.
+    assert farm.evaluated_amount == D("105000.00")
+    assert [(a.preference, a.applied, a.effect) for a in farm.adjustments] == [
+        ("biobased", True, D("0")),
+        ("local_farm_food", True, D("-10500.00")),
+    ]
+    assert "do not compound" in adjustment(farm, "biobased").note
+    over = [
+        BidInput("B-F", "Farm", D("115500.01"), claims=claims),
+        BidInput("B-P", "P", D("105000.00")),
+    ]
+    assert [(e.bid_id, e.rank) for e in evaluate_bids(over, settings, {})] == [
+        ("B-P", 1),
+        ("B-F", 2),
+    ]
+
+
+def test_against_a_bid_holding_one_of_them_the_other_counts() -> None:
+    # B-2 is biobased and local food; B-1 is biobased only. Biobased does not tell them apart,
+    # so B-2 is preferred under 595/10(c) alone: 110,000.00 <= 100,000.00 x 1.10.
+    settings = PreferenceSettings(
+        enabled=frozenset({"biobased", "local_farm_food"}), purchases=frozenset({"food"})
+    )
+    bids = [
+        BidInput("B-1", "Bio", D("100000.00"), claims=BidderClaims(biobased=True)),
+        BidInput(
+            "B-2",
+            "Bio Farm",
+            D("110000.00"),
+            claims=BidderClaims(biobased=True, local_farm_food=True),
+        ),
+    ]
+    assert [(e.bid_id, e.rank) for e in evaluate_bids(bids, settings, {})] == [
+        ("B-2", 1),
+        ("B-1", 2),
+    ]
+    bids[1] = BidInput(
+        "B-2", "Bio Farm", D("110000.01"), claims=BidderClaims(biobased=True, local_farm_food=True)
+    )
+    assert [(e.bid_id, e.rank) for e in evaluate_bids(bids, settings, {})] == [
+        ("B-1", 1),
+        ("B-2", 2),
     ]
 
 
@@ -370,16 +441,100 @@ def test_rounding_happens_once_at_the_end() -> None:
     # Half-up, not half-even: 100.005 -> 100.01 (half-even would give 100.00).
     (bid,) = evaluate_bids([BidInput("B-1", "A", D("100.005"))], NONE, {})
     assert bid.evaluated_amount == D("100.01")
-    # Biobased 5% then Illinois coal 10% on 100.04:
-    #   exact:        100.04 / 1.05 = 95.276190...; / 1.10 = 86.614718... -> 86.61
-    #   step by step: 100.04 / 1.05 -> 95.28;        95.28 / 1.10 = 86.618181... -> 86.62
-    # The exact running amount is kept, so 86.61. The effects are the changes of the rounded
-    # running amount (95.28 - 100.04 = -4.76; 86.61 - 95.28 = -8.67), which add up exactly.
-    settings = PreferenceSettings(enabled=frozenset({"illinois_coal", "biobased"}))
-    claims = BidderClaims(illinois_coal=True, biobased=True)
-    (coal,) = evaluate_bids([BidInput("B-2", "Coal", D("100.04"), claims=claims)], settings, {})
-    assert coal.evaluated_amount == D("86.61")
-    assert [a.effect for a in coal.adjustments] == [D("-4.76"), D("-8.67")]
+    # Reciprocity 5% then biobased 5% on a Wyoming bid of 100.03 with a resident bidding:
+    #   exact:        100.03 x 1.05 = 105.0315; / 1.05 = 100.03
+    #   step by step: 105.0315 -> 105.03;       105.03 / 1.05 = 100.028571... -> 100.03
+    # and the effects are the changes of the rounded running amount: +5.00, then -5.00.
+    settings = PreferenceSettings(enabled=frozenset({"resident_reciprocity", "biobased"}))
+    bids = [
+        BidInput(
+            "B-2", "Cheyenne", D("100.03"), claims=BidderClaims(home_state="WY", biobased=True)
+        ),
+        BidInput("B-3", "Acme", D("200.00"), claims=RESIDENT),
+    ]
+    wy = by_id(evaluate_bids(bids, settings, RECIPROCAL))["B-2"]
+    assert wy.evaluated_amount == D("100.03")
+    assert [a.effect for a in wy.adjustments] == [D("5.00"), D("-5.00")]
+
+
+# --- 5b. "Not more than X% greater" includes X: compared exactly, at the boundary ----------
+
+
+@pytest.mark.parametrize(
+    ("preference", "purchases", "percent", "preferred", "other", "wins"),
+    [
+        # 45-75 biobased, 5%: 105,000.00 = 100,000.00 x 1.05 wins outright; a cent over loses.
+        ("biobased", (), None, "105000.00", "100000.00", True),
+        ("biobased", (), None, "105000.01", "100000.00", False),
+        ("biobased", (), None, "104999.99", "100000.00", True),
+        # 595/10(c) local farm or food, 10%: 110,000.00 = 100,000.00 x 1.10.
+        ("local_farm_food", ("food",), None, "110000.00", "100000.00", True),
+        ("local_farm_food", ("food",), None, "110000.01", "100000.00", False),
+        # 555/1 Illinois coal, 10%.
+        ("illinois_coal", ("coal",), None, "110000.00", "100000.00", True),
+        ("illinois_coal", ("coal",), None, "110000.01", "100000.00", False),
+        # 45-26(b) environmentally preferable, at the specification's 7.5%: 107.50 = 100 x 1.075.
+        ("environmentally_preferable", (), "7.5", "107.50", "100.00", True),
+        ("environmentally_preferable", (), "7.5", "107.51", "100.00", False),
+        # 99.99 against a biobased 104.99: 104.99 <= 99.99 x 1.05 = 104.9895? No: 104.99 is
+        # more, so the plain bid wins; never a tie (the prices are not identical, 1.2037(a)).
+        ("biobased", (), None, "104.99", "99.99", False),
+        # 104.98 <= 104.9895: the biobased bid wins.
+        ("biobased", (), None, "104.98", "99.99", True),
+    ],
+)
+def test_a_preference_at_its_boundary_wins_outright(
+    preference: str,
+    purchases: tuple[str, ...],
+    percent: str | None,
+    preferred: str,
+    other: str,
+    wins: bool,
+) -> None:
+    settings = PreferenceSettings(
+        enabled=frozenset({preference}),
+        percentages={} if percent is None else {preference: D(percent)},
+        purchases=frozenset(purchases),
+    )
+    bids = [
+        BidInput("B-PREF", "Preferred", D(preferred), claims=BidderClaims(**{preference: True})),
+        BidInput("B-OTHER", "Other", D(other)),
+    ]
+    result = evaluate_bids(bids, settings, {})
+    assert [e.rank for e in result] == [1, 2]  # never a tie
+    assert result[0].bid_id == ("B-PREF" if wins else "B-OTHER")
+
+
+def test_a_reciprocal_preference_at_its_boundary_goes_to_the_resident() -> None:
+    # Wyoming prefers its own by 5%: the Illinois resident is preferred when not more than 5%
+    # greater (45-10(a)): 105,000.00 = 100,000.00 x 1.05 wins; 105,000.01 loses.
+    for resident, winner in (("105000.00", "B-IL"), ("105000.01", "B-WY")):
+        bids = [
+            BidInput("B-IL", "Acme", D(resident), claims=RESIDENT),
+            BidInput("B-WY", "Cheyenne", D("100000.00"), claims=BidderClaims(home_state="WY")),
+        ]
+        result = evaluate_bids(bids, RECIPROCITY, RECIPROCAL)
+        loser = ({"B-IL", "B-WY"} - {winner}).pop()
+        assert [(e.bid_id, e.rank) for e in result] == [(winner, 1), (loser, 2)]
+
+
+def test_crossing_preferences_go_to_the_lower_price() -> None:
+    # Each holds a preference the other lacks and each is within it (100.00 <= 104.00 x 1.05;
+    # 104.00 <= 100.00 x 1.10), so neither is preferred: the lower price is the better bid.
+    settings = PreferenceSettings(
+        enabled=frozenset({"biobased", "local_farm_food"}), purchases=frozenset({"food"})
+    )
+    bids = [
+        BidInput("B-1", "Bio", D("100.00"), claims=BidderClaims(biobased=True)),
+        BidInput("B-2", "Farm", D("104.00"), claims=BidderClaims(local_farm_food=True)),
+    ]
+    assert [(e.bid_id, e.rank) for e in evaluate_bids(bids, settings, {})] == [
+        ("B-1", 1),
+        ("B-2", 2),
+    ]
+    # Identical in price, each with its own preference: a tie under 1.2037(a).
+    bids[1] = BidInput("B-2", "Farm", D("100.00"), claims=BidderClaims(local_farm_food=True))
+    assert [e.rank for e in evaluate_bids(bids, settings, {})] == [1, 1]
 
 
 def test_a_claim_counts_only_when_its_preference_is_enabled() -> None:
@@ -505,13 +660,17 @@ def test_dense_ranks_share_equal_amounts() -> None:
     assert [(e.bid_id, e.rank) for e in result] == [("B-1", 1), ("B-2", 1), ("B-3", 2), ("B-4", 3)]
 
 
-def test_equal_after_preferences_is_a_tie() -> None:
-    # 105,000.00 / 1.05 = 100,000.00 = 100,000.00: one rank, a tie for 1.2037.
+def test_equal_after_preferences_is_not_a_tie() -> None:
+    # 105,000.00 = 100,000.00 x 1.05: not identical in price, so not a tie (1.2037(a)); the
+    # biobased bid is "not more than 5% greater" and wins (45-75).
     bids = [
         BidInput("B-BIO", "Soy", D("105000.00"), claims=BidderClaims(biobased=True)),
         BidInput("B-PET", "Petro", D("100000.00")),
     ]
-    assert [e.rank for e in evaluate_bids(bids, BIOBASED, {})] == [1, 1]
+    assert [(e.bid_id, e.rank) for e in evaluate_bids(bids, BIOBASED, {})] == [
+        ("B-BIO", 1),
+        ("B-PET", 2),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -651,19 +810,22 @@ def test_claims_and_settings_round_trip_through_json() -> None:
         enabled=frozenset({"veteran_owned", "biobased"}),
         percentages={"veteran_owned": D("2.5")},
         federal_funds_conflict=True,
+        purchases=frozenset({"food"}),
     )
     data = json.loads(json.dumps(settings.to_dict()))
     assert data == {
         "enabled": ["biobased", "veteran_owned"],
         "percentages": {"veteran_owned": "2.5"},
         "federal_funds_conflict": True,
+        "purchases": ["food"],
     }
     back = PreferenceSettings.from_dict(data)
-    assert (back.enabled, dict(back.percentages), back.federal_funds_conflict) == (
-        settings.enabled,
-        dict(settings.percentages),
-        True,
-    )
+    assert (
+        back.enabled,
+        dict(back.percentages),
+        back.federal_funds_conflict,
+        back.purchases,
+    ) == (settings.enabled, dict(settings.percentages), True, frozenset({"food"}))
     assert PreferenceSettings.from_dict({}).to_dict() == NONE.to_dict()
     with pytest.raises(ValueError, match="unknown keys"):
         PreferenceSettings.from_dict({"enable": ["biobased"]})
@@ -681,3 +843,100 @@ def test_a_bid_can_claim_every_preference_the_rules_know() -> None:
     # by a claim of its own name.
     assert {"resident", "home_state"} <= rule_claims
     assert set(PREFERENCES) - {"resident_reciprocity"} <= rule_claims
+
+
+# --- Where each preference applies: its statute's scope -------------------------------------
+
+
+def _launch(**overrides: object) -> LaunchSpec:
+    return LaunchSpec.model_validate(notice_body("IFB-SCOPE-1", **overrides))
+
+
+@pytest.mark.parametrize(
+    ("preferences", "category", "office", "cites"),
+    [
+        # 595/10(c): "a State contract for purchase of food or food products".
+        ({"enabled": ["local_farm_food"]}, "supplies", "CPO-GS", "30 ILCS 595/10(c)"),
+        # 555/1: coal bought "for fuel purposes".
+        ({"enabled": ["illinois_coal"]}, "supplies", "CPO-GS", "30 ILCS 555/1"),
+        # 45-75: not "contracts for construction projects awarded by the Capital Development
+        # Board or the Department of Transportation".
+        ({"enabled": ["biobased"]}, "construction", "CPO-CDB", "30 ILCS 500/45-75"),
+        ({"enabled": ["biobased"]}, "construction", "CPO-DOT", "30 ILCS 500/45-75"),
+        # 45-20: not "a construction agency for the purposes of procuring construction".
+        ({"enabled": ["recycled"]}, "construction", "CPO-DOT", "30 ILCS 500/45-20"),
+        (
+            {"enabled": ["illinois_agricultural"], "percentages": {"illinois_agricultural": "3"}},
+            "supplies",
+            "CPO-GS",
+            "30 ILCS 500/45-50",
+        ),
+    ],
+)
+def test_a_launch_claiming_a_preference_outside_its_scope_is_refused(
+    preferences: dict[str, object], category: str, office: str, cites: str
+) -> None:
+    refusal = launch_refusal(
+        _launch(preferences=preferences, category=category, chief_procurement_office=office), None
+    )
+    assert refusal is not None
+    assert refusal.code == "preference_out_of_scope"
+    assert cites in refusal.citation and cites in refusal.reason
+    assert refusal.field == "preferences"
+
+
+@pytest.mark.parametrize(
+    ("preferences", "category", "office"),
+    [
+        ({"enabled": ["local_farm_food"], "purchases": ["food"]}, "supplies", "CPO-GS"),
+        ({"enabled": ["illinois_coal"], "purchases": ["coal"]}, "supplies", "CPO-GS"),
+        # Construction outside CDB and IDOT, and biobased supplies for IDOT: in scope.
+        ({"enabled": ["biobased", "recycled"]}, "construction", "CPO-GS"),
+        ({"enabled": ["biobased", "recycled"]}, "supplies", "CPO-DOT"),
+    ],
+)
+def test_a_preference_within_its_scope_launches(
+    preferences: dict[str, object], category: str, office: str
+) -> None:
+    spec = _launch(preferences=preferences, category=category, chief_procurement_office=office)
+    assert launch_refusal(spec, None) is None
+
+
+def test_illinois_coal_is_a_duty_where_coal_is_bought() -> None:
+    # 555/1: the officers "shall be required to purchase and use coal which is mined in the
+    # State of Illinois" when not more than 10% greater: it applies without being enabled.
+    coal = PreferenceSettings(purchases=frozenset({"coal"}))
+    assert coal.active == {"illinois_coal"}
+    bids = [
+        BidInput("B-IL", "Illinois Coal", D("110.00"), claims=BidderClaims(illinois_coal=True)),
+        BidInput("B-WY", "Powder River", D("100.00")),
+    ]
+    assert evaluate_bids(bids, coal, {})[0].bid_id == "B-IL"
+    # Not a coal purchase: the claim is not counted, and the plain bid wins.
+    assert evaluate_bids(bids, NONE, {})[0].bid_id == "B-WY"
+
+
+def test_coal_is_compared_with_its_transportation() -> None:
+    # 555/1: Illinois coal is bought if "not more than ten per cent (10%) greater than the cost
+    # of coal mined in any other State or States, including the cost of transportation":
+    #   Illinois 100,000.00 + 10,000.00 freight = 110,000.00
+    #   Wyoming   95,000.00 +  5,000.00 freight = 100,000.00; x 1.10 = 110,000.00: at it, wins.
+    # A cent more freight loses; without the freight, the price alone would mislead
+    # (100,000.00 against 95,000.00 is within 10% either way).
+    coal = PreferenceSettings(purchases=frozenset({"coal"}))
+    for freight, winner in (("10000.00", "B-IL"), ("9999.99", "B-IL"), ("10000.01", "B-WY")):
+        bids = [
+            BidInput(
+                "B-IL",
+                "Egypt Mine",
+                D("100000.00"),
+                claims=BidderClaims(illinois_coal=True),
+                freight=D(freight),
+            ),
+            BidInput("B-WY", "Powder River", D("95000.00"), freight=D("5000.00")),
+        ]
+        result = evaluate_bids(bids, coal, {})
+        assert [e.rank for e in result] == [1, 2]
+        assert result[0].bid_id == winner, freight
+    (wy,) = [e for e in result if e.bid_id == "B-WY"]
+    assert (wy.freight, wy.evaluated_amount) == (D("5000.00"), D("100000.00"))

@@ -550,6 +550,34 @@ async def test_reciprocal_preference_changes_the_winner(
     assert applied[0]["citation"].startswith("30 ILCS 500/45-10")
 
 
+async def test_illinois_coal_wins_at_ten_percent_with_its_transportation(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    # Coal for fuel (555/1), a duty without being enabled. Egypt Mine: 100,000.00 + 10,000.00
+    # freight = 110,000.00; Powder River: 95,000.00 + 5,000.00 = 100,000.00, x 1.10 =
+    # 110,000.00. At the boundary the Illinois coal is bought; it is not a tie.
+    d = driver(api, env, "COAL")
+    launched = await d.launch(title="Stoker coal", preferences={"purchases": ["coal"]})
+    assert launched.status_code == 201, launched.text
+    await d.ok("publish")
+    for vendor, amount, freight, claims in (
+        ("Egypt Mine", "100000.00", "10000.00", {"illinois_coal": True}),
+        ("Powder River", "95000.00", "5000.00", {}),
+    ):
+        body = {"vendor": vendor, "amount": amount, "freight": freight, "claims": claims}
+        assert (await d.post("bids", body, actor=vendor)).status_code == 201
+    await d.advance_to(chicago(2099, 3, 16, 14))
+    opened = await d.ok("opening", {"witnesses": ["W"]})
+    assert opened.get("tie") is None
+    rows = (await d.read("/tabulation")).json()["rows"]
+    assert [(r["vendor"], r["rank"], r["freight"]) for r in rows] == [
+        ("Egypt Mine", 1, "10000.00"),
+        ("Powder River", 2, "5000.00"),
+    ]
+    coal = next(a for a in rows[0]["adjustments"] if a["preference"] == "illinois_coal")
+    assert coal["applied"] and coal["citation"] == "30 ILCS 555/1"
+
+
 async def test_tie_broken_by_residency(api: httpx.AsyncClient, env: WorkflowEnvironment) -> None:
     d = driver(api, env, "TIE")
     assert (await d.launch()).status_code == 201
@@ -567,6 +595,19 @@ async def test_tie_broken_by_residency(api: httpx.AsyncClient, env: WorkflowEnvi
     await d.ok("opening", {"witnesses": ["W"]})
     refusal = await d.refused("award", {"bid_id": ids["Out Of State Co"]})
     assert refusal["citation"] == "44 Ill. Adm. Code 1.2037"
+    # The only resident "shall be given the award" (1.2037(b)(1)): the SPO's best-interest
+    # determination applies only "in all other situations" (1.2037(b)(2)).
+    decided = await d.refused(
+        "award",
+        {
+            "bid_id": ids["Out Of State Co"],
+            "tie_decision": {"kind": "best_interest", "reasons": "Faster delivery record."},
+        },
+        actor="spo",
+    )
+    assert decided["code"] == "tie_decided_by_rule"
+    assert "only one Illinois resident vendor" in decided["reason"]
+    assert "1.2037(b)(1)" in decided["reason"]
     awarded = await d.ok("award", {"bid_id": ids["Illini Co"]})
     assert awarded["award"]["tie"]["rule"] == "resident"
 

@@ -58,6 +58,11 @@ class BidSubmission(Model):
         default=Decimal("0"),
         description='Illinois Works bid credit earned and applied (20-10(d)), e.g. "0.00".',
     )
+    freight: BidMoney | None = Field(
+        default=None,
+        description="Where the contract buys coal for fuel: the cost of transportation, USD, "
+        'stated apart from the price and compared with it (30 ILCS 555/1), e.g. "1200.00".',
+    )
     documents: list[BidDocument] = Field(default_factory=list, max_length=50)
     claims: Claims = Field(default_factory=Claims)
 

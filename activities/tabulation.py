@@ -125,7 +125,10 @@ class TabulationActivities:
             records: list[tuple[Any, ...]]
             if proposals:
                 # Recorded, ranked by nobody yet: proposals are scored, not opened to compare.
-                ranking = [RankEntry(bid_id=r["bid_id"], vendor=r["vendor"], rank=0) for r in rows]
+                ranking = [
+                    RankEntry(bid_id=r["bid_id"], vendor=r["vendor"], rank=0, price=r["amount"])
+                    for r in rows
+                ]
                 records = [
                     (
                         r["bid_id"],
@@ -165,6 +168,7 @@ class TabulationActivities:
                         recycled=any(
                             a.preference == "recycled" and a.applied for a in e.adjustments
                         ),
+                        price=e.amount,
                     )
                     for e in evaluated
                 ]
@@ -229,7 +233,7 @@ class TabulationActivities:
                 )
             }
             by_proposal = {p.bid_id: latest[p.vendor] for p in request.proposals}
-            plan = ScoringPlan.from_dict(request.plan)
+            plan = ScoringPlan.as_launched(request.plan)
             scored = score_proposals(
                 plan,
                 {p: prices[offer] for p, offer in by_proposal.items()},

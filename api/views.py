@@ -46,7 +46,8 @@ def procurement_view(
         "opening": {
             "opened_at": facts.opened_at.isoformat() if facts.opened_at else None,
             "witnesses": facts.witnesses,
-            "ranking": [r.model_dump() for r in facts.ranking],
+            # Prices are shown by the tabulation, to those it shows them to (20-10(d), 20-15(d)).
+            "ranking": [r.model_dump(mode="json", exclude={"price"}) for r in facts.ranking],
         }
         if opened
         else None,

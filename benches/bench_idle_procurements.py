@@ -5,7 +5,7 @@ On the real Temporal dev server (what ``make run`` starts): N procurements (10,0
 launched and published through ``procure api`` at concurrency 50, each then asleep on a durable
 timer until its next statutory instant (its reminders, its opening 30 days out). Prints, as
 JSON, the resident memory of ``procure worker`` and of the whole stack (API, worker, Temporal,
-PostgreSQL) before and after, with the worker's workflow cache size (``--cache``, Temporal's
+PostgreSQL) before and after, as RSS and as PSS (shared pages counted once, the fair total), with the worker's workflow cache size (``--cache``, Temporal's
 default when not given).
 """
 
@@ -32,7 +32,7 @@ async def main(procurements: int, cache: int | None) -> dict[str, Any]:
     async with stack(extra_env=extra) as s, httpx.AsyncClient(base_url=s.base, timeout=120) as api:
         buyer = await s.token("agency_buyer", agency="Department of Transportation")
         opening = (await s.now() + timedelta(days=30)).replace(microsecond=0).isoformat()
-        idle = s.rss_kib()
+        idle, idle_pss = s.rss_kib(), s.rss_kib(proportional=True)
         references = [f"IDLE-{uuid.uuid4().hex[:12].upper()}" for _ in range(procurements)]
         load = Load(CONCURRENCY)
         began = time.perf_counter()
@@ -57,7 +57,7 @@ async def main(procurements: int, cache: int | None) -> dict[str, Any]:
         waiting = await s.pool.fetchval(
             "SELECT count(*) FROM procurements WHERE state = 'published'"
         )
-        held = s.rss_kib()
+        held, held_pss = s.rss_kib(), s.rss_kib(proportional=True)
         return {
             "procurements": procurements,
             "worker_cache": cache if cache is not None else "Temporal's default",
@@ -67,6 +67,10 @@ async def main(procurements: int, cache: int | None) -> dict[str, Any]:
             "published_and_waiting": waiting,
             "rss_mib_before": {k: round(v / 1024, 1) for k, v in idle.items()},
             "rss_mib_after": {k: round(v / 1024, 1) for k, v in held.items()},
+            # Proportional set sizes: shared pages divided among their processes, so the total
+            # is what the whole stack holds.
+            "pss_mib_before": {k: round(v / 1024, 1) for k, v in idle_pss.items()},
+            "pss_mib_after": {k: round(v / 1024, 1) for k, v in held_pss.items()},
         }
 
 

@@ -50,21 +50,26 @@ def free_port() -> int:
         return port
 
 
-def rss_kib(pid: int) -> int:
-    """Resident memory of one process, from /proc."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
+def rss_kib(pid: int, proportional: bool = False) -> int:
+    """Resident memory of one process, from /proc; ``proportional``: its PSS, shared pages
+    divided among the processes sharing them, so a sum over processes counts each page once."""
+    source, key = ("smaps_rollup", "Pss:") if proportional else ("status", "VmRSS:")
+    try:
+        for line in Path(f"/proc/{pid}/{source}").read_text().splitlines():
+            if line.startswith(key):
+                return int(line.split()[1])
+    except OSError:
+        pass
     return 0
 
 
-def tree_rss_kib(pid: int) -> int:
+def tree_rss_kib(pid: int, proportional: bool = False) -> int:
     """Resident memory of a process and all its descendants."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
-    total = rss_kib(pid)
+    total = rss_kib(pid, proportional)
     if children.exists():
         for child in children.read_text().split():
-            total += tree_rss_kib(int(child))
+            total += tree_rss_kib(int(child), proportional)
     return total
 
 
@@ -90,13 +95,21 @@ class Stack:
         )
         return {"Authorization": f"Bearer {issued.token}"}
 
-    def rss_kib(self) -> dict[str, int]:
-        """Each part's resident memory: the worker, the API, Temporal, PostgreSQL."""
+    def rss_kib(self, proportional: bool = False) -> dict[str, int]:
+        """Each part's resident memory: the worker, the API, Temporal, PostgreSQL (its
+        backends share its buffers, so only the proportional figure sums them fairly)."""
         ours = {p.pid for p in self.processes.values()}
-        parts = {name: tree_rss_kib(p.pid) for name, p in self.processes.items()}
-        children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
-        parts["temporal"] = sum(tree_rss_kib(int(c)) for c in children if int(c) not in ours)
-        parts["postgres"] = sum(rss_kib(p) for p in _pids_with(self.data_dir))
+        parts = {name: tree_rss_kib(p.pid, proportional) for name, p in self.processes.items()}
+        # The Temporal server is started from one of the SDK's threads: look under each.
+        children = {
+            int(c)
+            for task in Path(f"/proc/{os.getpid()}/task").iterdir()
+            for c in (task / "children").read_text().split()
+        }
+        parts["temporal"] = sum(tree_rss_kib(c, proportional) for c in children - ours)
+        # PostgreSQL runs detached: its postmaster names the data directory; its backends are
+        # the postmaster's children.
+        parts["postgres"] = sum(tree_rss_kib(p, proportional) for p in _pids_with(self.data_dir))
         parts["total"] = sum(parts.values())
         return parts
 

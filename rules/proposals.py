@@ -71,6 +71,8 @@ class ScoringPlan:
 
     price_points: Decimal  # part 1, price
     other_points: Decimal  # part 3, all other items
+    # Part 2 as the request for proposals states it, if it does: it must be the 20%.
+    stated_diversity_points: Decimal | None = None
 
     @property
     def diversity_points(self) -> Decimal:
@@ -91,10 +93,21 @@ class ScoringPlan:
     def from_dict(cls, d: Mapping[str, Any]) -> ScoringPlan:
         """Read ``{"price_points": "30", "other_points": "50"}``; strings, ints and Decimals
         are accepted. Raises ValueError naming a field that is missing or not a number;
-        whether the numbers make a lawful plan is ``problems()``'s business."""
+        whether the numbers make a lawful plan is ``problems()``'s business. The plan may state
+        ``diversity_points`` too; any other key is refused, for a misspelt one would score the
+        proposals otherwise than the request for proposals says."""
+        unknown = sorted(set(d) - set(PLAN_FIELDS) - {"diversity_points"})
+        if unknown:
+            raise ValueError(
+                f"scoring plan: unknown field(s) {', '.join(repr(k) for k in unknown)}; a plan "
+                "states 'price_points', 'other_points' and, if it likes, 'diversity_points' "
+                f"({EVALUATION})"
+            )
         values: dict[str, Decimal] = {}
-        for name in PLAN_FIELDS:
+        for name in (*PLAN_FIELDS, "diversity_points"):
             if name not in d:
+                if name == "diversity_points":
+                    continue
                 raise ValueError(f"scoring plan: field '{name}' is missing ({EVALUATION})")
             raw = d[name]
             if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
@@ -108,7 +121,17 @@ class ScoringPlan:
                 raise ValueError(
                     f"scoring plan: field '{name}' is not a number: {raw!r} ({EVALUATION})"
                 ) from None
-        return cls(price_points=values["price_points"], other_points=values["other_points"])
+        return cls(
+            price_points=values["price_points"],
+            other_points=values["other_points"],
+            stated_diversity_points=values.get("diversity_points"),
+        )
+
+    @classmethod
+    def as_launched(cls, d: Mapping[str, Any]) -> ScoringPlan:
+        """The plan of a procurement already launched: one launched before unknown keys were
+        refused may carry others, which never counted, so they are left out, not refused."""
+        return cls.from_dict({k: v for k, v in d.items() if k in PLAN_FIELDS})
 
     def problems(self) -> list[str]:
         """Why this plan cannot score proposals; empty when it can."""
@@ -138,6 +161,14 @@ class ScoringPlan:
                     f"points are awarded in hundredths, so at most 2 decimal places "
                     f"({EVALUATION})"
                 )
+        stated = self.stated_diversity_points
+        if not found and stated is not None and stated != self.diversity_points:
+            found.append(
+                f"scoring plan: field 'diversity_points' (part 2, commitment to diversity) is "
+                f"{stated}; it is 20% of the points for all other items, "
+                f"{self.diversity_points.normalize():f} of {self.other_points} "
+                "(30 ILCS 500/20-15(e-5)(1))"
+            )
         return found
 
 

@@ -206,9 +206,11 @@ def apply_award(ctx: Ctx) -> Effects:
         tie_record = tie.to_dict()
         if p.tie_decision is not None and bid.bid_id != tie.winner:
             tie_record["spo_decision"] = p.tie_decision.model_dump(mode="json")
+    entry = next(r for r in facts.ranking if r.bid_id == bid.bid_id)
     facts.award = AwardRecord(
         bid_id=bid.bid_id,
         vendor=bid.vendor,
+        price=entry.price,
         lowest=lowest,
         decided_at=ctx.now,
         notice_on=ctx.today,

@@ -576,7 +576,7 @@ def scores_cover_every_proposal(ctx: Ctx) -> str | None:
         )
     if len(scored) != len(set(scored)):
         return "A proposal is scored twice."
-    plan = ScoringPlan.from_dict(ctx.facts.spec.scoring or {})
+    plan = ScoringPlan.as_launched(ctx.facts.spec.scoring or {})
     vendors = {r.bid_id: r.vendor for r in ctx.facts.ranking}
     problems = score_problems(
         plan,

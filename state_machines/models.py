@@ -165,7 +165,8 @@ class LaunchSpec(NoticeFields):
     scoring: dict[str, Any] | None = Field(
         default=None,
         description='Sealed proposals: {"price_points": "30", "other_points": "50"}; diversity '
-        "points are 20% of the other points (20-15(e-5)).",
+        "points are 20% of the other points (20-15(e-5)(1)); a plan may state them as "
+        '"diversity_points", which must then be that 20%. Other keys are refused.',
     )
 
 
@@ -181,6 +182,8 @@ class RankEntry(Model):
     # What ties are broken by (44 Ill. Adm. Code 1.2037; 30 ILCS 500/45-20): claims, not prices.
     resident: bool = False
     recycled: bool = False
+    # The price bid, public once opened (20-10(d)): an award's contract value (5-30(c)).
+    price: Decimal | None = None
 
 
 class Empty(Model):
@@ -458,7 +461,9 @@ class BidDetermination(Model):
 class AwardRecord(Model):
     bid_id: str | None
     vendor: str
-    price: Decimal | None = None  # only where the price is public at award (not sealed bids)
+    # The contract's price: as named (small, sole source, emergency) or as bid (public once
+    # opened); None for awards recorded before the ranking carried prices.
+    price: Decimal | None = None
     tie: dict[str, Any] | None = None
     basis: str | None = None
     lowest: bool

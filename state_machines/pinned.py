@@ -11,6 +11,8 @@ from __future__ import annotations
 # 2026.2: a tie goes to the only Illinois resident first (44 Ill. Adm. Code 1.2037(b)(1)),
 # and the SPO's best-interest choice or split award applies only in all other situations.
 RESIDENT_FIRST = "2026.2"
+# 2026.2: the review window's exemption of 5-30(c)(ii) is judged by the contract as awarded.
+AWARDED_VALUE = "2026.2"
 
 
 def _parsed(version: str) -> tuple[int, ...] | None:

@@ -32,6 +32,7 @@ from rules.periods import (
     solicitation_protest_closes_at,
     tolling_expires_at,
 )
+from state_machines import pinned
 from state_machines.models import Facts
 
 # Methods without competition have no award protest period and no Board review window.
@@ -47,9 +48,15 @@ def protest_rules(facts: Facts) -> ProtestRules:
 
 
 def window_exemption(facts: Facts) -> str | None:
+    """Whether 5-30(c) exempts this contract from the review window: judged by the contract as
+    awarded (its price at award), the estimate standing in only until then. Procurements
+    pinned to rules before 2026.2 keep judging by the estimate."""
     spec = facts.spec
+    value = spec.estimated_value
+    if facts.award is not None and pinned.since(facts.rules_version, pinned.AWARDED_VALUE):
+        value = facts.award.price
     return review_window_exemption(
-        facts.method, spec.category, spec.renewable, spec.term_months, spec.estimated_value
+        facts.method, spec.category, spec.renewable, spec.term_months, value
     )
 
 

@@ -414,9 +414,13 @@ async def test_emergency_award_first_then_disclosure_within_five_days(
 # ---- 5-30(c) exemption, 5-5(h) recommendation, 20-10(g) filing ----------------------------
 
 
+@pytest.mark.parametrize(("price", "exempt"), [("19999.99", True), ("20000.00", False)])
 async def test_small_professional_services_skip_the_review_window(
-    api: httpx.AsyncClient, env: WorkflowEnvironment
+    api: httpx.AsyncClient, env: WorkflowEnvironment, price: str, exempt: bool
 ) -> None:
+    # 5-30(c)(ii): nonrenewable, one year or less, "a value of less than $20,000", judged by
+    # the contract as awarded: estimated at 19,999.00 either way, a bid of 19,999.99 is
+    # exempt and executes at once; one of 20,000.00 waits out the 14-day window.
     d = driver(api, env, "PA")
     assert (
         await d.launch(
@@ -427,12 +431,18 @@ async def test_small_professional_services_skip_the_review_window(
         )
     ).status_code == 201
     await d.ok("publish")
-    bid_id = (await d.bid("Muralist", "19500.00")).json()["bid_id"]
+    bid_id = (await d.bid("Muralist", price)).json()["bid_id"]
     await d.advance_to(chicago(2099, 3, 16, 14))
     await d.ok("opening", {"witnesses": ["W"]})
     awarded = await d.ok("award", {"bid_id": bid_id})
-    assert "5-30(c)" in awarded["review_window_exemption"]
-    assert (await d.ok("execute"))["state"] == "awarded"
+    assert awarded["award"]["price"] == price
+    if exempt:
+        assert "5-30(c)" in awarded["review_window_exemption"]
+        assert (await d.ok("execute"))["state"] == "awarded"
+    else:
+        assert awarded["review_window_exemption"] is None
+        held = await d.refused("execute")
+        assert held["code"] == "review_window_running"
 
 
 async def test_board_recommendation_holds_execution_until_decided(

@@ -47,6 +47,30 @@ def test_diversity_points_stay_exact_for_odd_other_points() -> None:
     assert ScoringPlan(D("30"), D("33.33")).diversity_points == D("6.666")
 
 
+@pytest.mark.parametrize(
+    ("diversity", "accepted"),
+    [("10", True), ("10.00", True), ("15", False), ("10.01", False), ("9.99", False)],
+)
+def test_a_stated_diversity_part_must_be_the_twenty_percent(diversity: str, accepted: bool) -> None:
+    # 20-15(e-5)(1): 20% of the 50 points for all other items is 10; a plan saying 15 (or a
+    # hundredth either side of 10) is not the plan the Code requires.
+    plan = ScoringPlan.from_dict(
+        {"price_points": "30", "other_points": "50", "diversity_points": diversity}
+    )
+    problems = plan.problems()
+    assert (problems == []) is accepted
+    if not accepted:
+        (problem,) = problems
+        assert (
+            "'diversity_points'" in problem and "20-15(e-5)(1)" in problem and "10 of 50" in problem
+        )
+
+
+def test_a_plan_with_a_key_the_service_does_not_know_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"unknown field.*'diversity'.*20-15"):
+        ScoringPlan.from_dict({"price_points": "30", "other_points": "50", "diversity": "10"})
+
+
 def test_plan_round_trips_through_a_dict() -> None:
     assert PLAN.to_dict() == {"price_points": "30", "other_points": "50"}
     assert ScoringPlan.from_dict(PLAN.to_dict()) == PLAN

@@ -8,9 +8,10 @@ import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, JsonValue
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api import refusal_codes
 from api.services import Unavailable
 
 RETRY_AFTER_SECONDS = 5
@@ -36,7 +37,10 @@ class ValidationErrorBody(BaseModel):
 
 class RefusalBody(BaseModel):
     error: str = "refused"
-    code: str
+    code: str = Field(
+        description="What refused it; one of the codes listed (api.refusal_codes).",
+        json_schema_extra={"enum": list[JsonValue](refusal_codes.codes())},
+    )
     citation: str
     reason: str
     field: str | None = None

@@ -152,6 +152,9 @@ def solicitation_protest_closes_at(
     return min(protest_rules.closes_at(last_day), opening_at)
 
 
+# 20-30: an emergency contract's term, at most 90 days (extensions are separate).
+EMERGENCY_MAX_DAYS = 90
+
 # 5-30(c): the review window does not apply to these.
 PROFESSIONAL_ARTISTIC_EXEMPT_UNDER = Decimal("20000")
 

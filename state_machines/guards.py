@@ -21,7 +21,7 @@ from rules.notice import (
     describe_missing,
     missing_invitation_items,
 )
-from rules.periods import earliest_opening
+from rules.periods import EMERGENCY_MAX_DAYS, earliest_opening
 from rules.proposals import ProposalScores, ScoringPlan, score_problems
 from state_machines import pinned, schedule
 from state_machines.context import Ctx, Guard, GuardTest, fmt, on_payload, when
@@ -29,7 +29,6 @@ from state_machines.models import REVIEW_BODY_NAMES, Facts, NoticeFields
 
 CANCELLABLE = ("draft", "published", "evaluation", "review_window")
 SMALL_PURCHASE_CERTIFICATION_THRESHOLD = Decimal("50000")  # 30 ILCS 500/20-20(d)
-EMERGENCY_MAX_DAYS = 90  # 30 ILCS 500/20-30
 
 
 def amended_notice(ctx: Ctx) -> NoticeFields:
@@ -97,7 +96,7 @@ def notice_period_kept(field: str, noun: str, citation: str) -> Guard:
             return _period_refusal(field, moment, published_on, first, noun, citation)
         return None
 
-    return Guard("opening_too_early", citation, test, field=field)
+    return Guard(f"{noun}_too_early", citation, test, field=field)
 
 
 def amended_period_kept(field: str, noun: str, citation: str) -> Guard:
@@ -112,7 +111,7 @@ def amended_period_kept(field: str, noun: str, citation: str) -> Guard:
             return _period_refusal(field, moment, ctx.facts.published_on, first, noun, citation)
         return None
 
-    return Guard("opening_too_early", citation, test, on_payload=True, field=field)
+    return Guard(f"{noun}_too_early", citation, test, on_payload=True, field=field)
 
 
 INVITATION_COMPLETE = notice_complete(INVITATION_ITEMS, citations.BULLETIN_NOTICE)
@@ -771,6 +770,18 @@ def emergency_terms_given(ctx: Ctx) -> str | None:
             "An emergency purchase records the contractor, the cost (or an estimate), the "
             f"reasons and a term of at most 90 days; missing: {', '.join(missing)} "
             f"({citations.EMERGENCY}; {citations.EMERGENCY_DISCLOSURE})."
+        )
+    return None
+
+
+@on_payload("emergency_term_too_long", citations.EMERGENCY, "term_days")
+def emergency_term_within_limit(ctx: Ctx) -> str | None:
+    term = ctx.payload.term_days
+    if term is not None and term > EMERGENCY_MAX_DAYS:
+        return (
+            f"An emergency contract's term is at most {EMERGENCY_MAX_DAYS} days, not {term}; "
+            f"a longer need is an extension the chief procurement officer approves "
+            f"({citations.EMERGENCY})."
         )
     return None
 

@@ -283,7 +283,11 @@ class AwardCommand(Model):
         default=None, max_length=4000, description="Emergency: the description and reasons."
     )
     term_days: int | None = Field(
-        default=None, ge=1, le=90, description="Emergency: the term, at most 90 days (20-30)."
+        default=None,
+        ge=1,
+        le=100_000,
+        description="Emergency: the term, at most 90 days (20-30; a longer one is refused "
+        "with emergency_term_too_long).",
     )
     awarded_on: date | None = Field(
         default=None,

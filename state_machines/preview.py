@@ -17,6 +17,7 @@ from rules.award import EXPLANATION_FILING_DAYS
 from rules.calendar import CalendarRules, explain_deadline
 from rules.periods import (
     DOCUMENT_ANSWER_DAYS,
+    EMERGENCY_MAX_DAYS,
     PUBLICATION_DAYS,
     REVIEW_WINDOW_DAYS,
     ProtestRules,
@@ -29,8 +30,6 @@ from state_machines.effects import (
 )
 from state_machines.guards import SMALL_PURCHASE_CERTIFICATION_THRESHOLD
 from state_machines.models import METHOD_NAMES
-
-EMERGENCY_MAX_DAYS = 90  # 30 ILCS 500/20-30
 
 
 @dataclass

@@ -382,7 +382,7 @@ EMERGENCY = {
     "award": Route(
         ("draft",),
         "awarded",
-        (g.emergency_terms_given,),
+        (g.emergency_terms_given, g.emergency_term_within_limit),
         fx.apply_award_emergency,
         citations.EMERGENCY,
     ),

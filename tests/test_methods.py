@@ -331,6 +331,7 @@ async def test_sole_source_notice_hearing_award(
     assert launched.status_code == 201, launched.text
     refusal = await d.refused("publish")
     assert refusal["citation"] == "30 ILCS 500/15-25(c-15)" and refusal["field"] == "hearing_at"
+    assert refusal["code"] == "hearing_too_early"
     await d.ok("amend", {"hearing_at": chicago(2099, 3, 16, 10).isoformat()})
     published = await d.ok("publish")
     assert (await notices(d))[0]["content"]["intended_contractor"] == "Unique Instruments Ltd"
@@ -356,10 +357,15 @@ async def test_emergency_award_first_then_disclosure_within_five_days(
 ) -> None:
     d = driver(api, env, "EM")
     assert (await d.launch(method="emergency", opening_at=None)).status_code == 201
-    too_long = await d.post(
-        "award", {"vendor": "FloodFix", "price": "80000.00", "reasons": "Flood.", "term_days": 120}
+    # 20-30: a term of at most 90 days; 91 is refused with the section, as a 409.
+    too_long = await d.refused(
+        "award", {"vendor": "FloodFix", "price": "80000.00", "reasons": "Flood.", "term_days": 91}
     )
-    assert too_long.status_code == 422
+    assert (too_long["code"], too_long["citation"], too_long["field"]) == (
+        "emergency_term_too_long",
+        "30 ILCS 500/20-30",
+        "term_days",
+    )
     incomplete = await d.refused("award", {"vendor": "FloodFix"})
     assert incomplete["citation"] == "30 ILCS 500/20-30"
     assert "price" in incomplete["reason"] and "term_days" in incomplete["reason"]

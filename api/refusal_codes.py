@@ -19,6 +19,7 @@ OUTSIDE_ROUTES: dict[str, str] = {
     "not_in_method": "the command belongs to another source-selection method",
     # The launch (state_machines.launch) and the reference.
     "method_not_allowed": "the method may not buy this category (20-10(j))",
+    "auction_determination_missing": "a reverse auction needs the CPO's determination (20-10(j))",
     "intended_contractor_missing": "a sole source names its contractor (15-25(c-15))",
     "scoring_plan_missing": "a request for proposals states its points (20-15(e))",
     "scoring_plan_invalid": "the points are not a lawful plan (20-15(e), (e-5))",

@@ -46,7 +46,13 @@ BOARD_RESPONSE_DAYS = 15  # 5-5(h)
 
 def invitation(facts: Facts) -> dict[str, Any]:
     n = facts.notice
-    return {
+    auction = (
+        # 20-10(j): the CPO "shall publish that determination" in the Bulletin.
+        {"auction_determination": facts.spec.auction_determination}
+        if facts.method == "reverse_auction" and facts.spec.auction_determination
+        else {}
+    )
+    return auction | {
         "reference": facts.reference,
         "title": n.title,
         "date_first_offered": facts.published_on.isoformat() if facts.published_on else None,

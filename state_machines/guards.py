@@ -389,6 +389,23 @@ def lowest_or_explained(ctx: Ctx) -> str | None:
     return describe_problems(problems) if problems else None
 
 
+@on_payload("award_not_lowest", citations.REVERSE_AUCTION, "bid_id")
+def lowest_only(ctx: Ctx) -> str | None:
+    """20-10(j): after an auction the award goes "to the lowest responsible bidder, or all
+    bids shall be rejected"; no written explanation opens it to another."""
+    if not pinned.since(ctx.facts.rules_version, pinned.AUCTION_LOWEST_ONLY):
+        return None
+    bid = _ranked(ctx, ctx.payload.bid_id)
+    lowest = lowest_eligible(_ranked_bids(ctx.facts))
+    if bid is None or bid in lowest:
+        return None
+    return (
+        f"After a reverse auction the contract goes to the lowest responsible bidder "
+        f"({', '.join(b.vendor for b in lowest)}), or all bids are rejected (cancel the "
+        f"procurement); it is not awarded to {bid.vendor} ({citations.REVERSE_AUCTION})."
+    )
+
+
 @when("bidder_notice_automatic", citations.BIDDER_NOTICE)
 def manual_bidder_notice(ctx: Ctx) -> str | None:
     if ctx.facts.spec.bidder_notice == "automatic":

@@ -24,6 +24,15 @@ NO_REVERSE_AUCTION = {
 
 def launch_refusal(spec: LaunchSpec, small_purchase_limit: Decimal | None) -> Refusal | None:
     """The first reason the Code refuses this launch, or None."""
+    if spec.method == "reverse_auction" and not (spec.auction_determination or "").strip():
+        return Refusal(
+            "auction_determination_missing",
+            citations.REVERSE_AUCTION,
+            "A reverse auction is used only after the chief procurement officer determines that "
+            "it will be in the best interest of the State; give that determination (field "
+            f"'auction_determination'), which the Bulletin publishes ({citations.REVERSE_AUCTION}).",
+            "auction_determination",
+        )
     if spec.method == "reverse_auction" and spec.category in NO_REVERSE_AUCTION:
         return Refusal(
             "method_not_allowed",

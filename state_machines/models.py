@@ -162,6 +162,13 @@ class LaunchSpec(NoticeFields):
         description="Article 45 preferences the solicitation enables: "
         '{"enabled": [...], "percentages": {...}, "federal_funds_conflict": false}.',
     )
+    auction_determination: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="Reverse auction: the chief procurement officer's determination that an "
+        "electronic auction is in the best interest of the State, published with the notice "
+        "(20-10(j)); required for that method.",
+    )
     scoring: dict[str, Any] | None = Field(
         default=None,
         description='Sealed proposals: {"price_points": "30", "other_points": "50"}; diversity '

@@ -13,6 +13,8 @@ from __future__ import annotations
 RESIDENT_FIRST = "2026.2"
 # 2026.2: the review window's exemption of 5-30(c)(ii) is judged by the contract as awarded.
 AWARDED_VALUE = "2026.2"
+# 2026.2: after a reverse auction, the lowest responsible bidder or no award (20-10(j)).
+AUCTION_LOWEST_ONLY = "2026.2"
 
 
 def _parsed(version: str) -> tuple[int, ...] | None:

@@ -273,6 +273,7 @@ REVERSE_AUCTION = _sealed(g.IFB_PERIOD, g.IFB_AMENDED_PERIOD, citations.REVERSE_
             g.no_pending_protest_award,
             g.bid_was_opened,
             g.awardee_eligible,
+            g.lowest_only,
             g.lowest_or_explained,
             g.tie_winner_or_spo_decision,
         ),

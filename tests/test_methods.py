@@ -160,12 +160,26 @@ async def test_reverse_auction_award_due_in_sixty_days_with_consented_extension(
     api: httpx.AsyncClient, env: WorkflowEnvironment, pool: asyncpg.Pool
 ) -> None:
     d = driver(api, env, "RA")
-    construction = await d.launch(method="reverse_auction", category="construction")
+    determination = "An auction of road salt is in the best interest of the State: CPO-GS."
+    undetermined = await d.launch(method="reverse_auction", category="supplies")
+    assert undetermined.status_code == 409
+    assert (undetermined.json()["code"], undetermined.json()["field"]) == (
+        "auction_determination_missing",
+        "auction_determination",
+    )
+    construction = await d.launch(
+        method="reverse_auction", category="construction", auction_determination=determination
+    )
     assert construction.status_code == 409
     assert construction.json()["citation"] == "30 ILCS 500/20-10(j)"
 
-    assert (await d.launch(method="reverse_auction", category="supplies")).status_code == 201
+    launched = await d.launch(
+        method="reverse_auction", category="supplies", auction_determination=determination
+    )
+    assert launched.status_code == 201
     await d.ok("publish")
+    # The CPO "shall publish that determination" in the Bulletin.
+    assert (await notices(d))[0]["content"]["auction_determination"] == determination
     bids = {}
     for vendor, amount in (("Acme Supply", "51000.00"), ("Bolt Industries", "49990.00")):
         bids[vendor] = (await d.bid(vendor, amount)).json()["bid_id"]
@@ -202,6 +216,24 @@ async def test_reverse_auction_award_due_in_sixty_days_with_consented_extension(
         {"new_due_on": "2099-05-29", "spo_consent": "Pat SPO", "bidder_consent": "Bolt"},
         actor="spo",
     )
+    # The lowest responsible bidder, or all bids rejected: no explanation opens the award to
+    # the higher bid (20-10(j)).
+    higher = await d.refused(
+        "award",
+        {
+            "bid_id": bids["Acme Supply"],
+            "explanation": {
+                "agency_needs": "Salt by the first snow.",
+                "fair_and_reasonable": "Within 3% of the lowest.",
+                "responsive_bidders": ["Acme Supply", "Bolt Industries"],
+                "selected_bidder": "Acme Supply",
+                "total_contract_price": "51000.00",
+                "reasons": "Better delivery record.",
+            },
+        },
+        actor="spo",
+    )
+    assert (higher["code"], higher["citation"]) == ("award_not_lowest", "30 ILCS 500/20-10(j)")
     awarded = await d.ok("award", {"bid_id": bids["Bolt Industries"]})
     assert awarded["state"] == "review_window"
 

@@ -81,17 +81,9 @@ async def send(
     )
     try:
         return await handle.execute_update(ProcurementWorkflow.command, command, id=update_id)
-    except RPCError as exc:
-        if _update_limit(exc):
+    except (RPCError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+        if isinstance(exc, RPCError) and _update_limit(exc):
             raise await _over_the_limit(handle, reference) from exc
-        translated = translate(exc)
-        if translated is not None:
-            raise translated from exc
-        row = await queries.procurement_row(await services.db(), reference)
-        if row is None:
-            raise not_found(reference) from exc
-        raise _finished(reference, row["state"]) from exc
-    except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
         translated = translate(exc)
         if translated is not None:
             raise translated from exc

@@ -75,11 +75,7 @@ async def main(total: int, simulated: bool) -> dict[str, Any]:
         httpx.AsyncClient(base_url=s.base, timeout=600) as api,
     ):
         buyer = await s.token("agency_buyer", agency="Department of Transportation")
-        if simulated:
-            await s.env.sleep(chicago(2099, 3, 2, 9) - await s.now())
-            opening = chicago(2099, 3, 16, 14)
-        else:
-            opening = (await s.now() + timedelta(days=30)).replace(microsecond=0)
+        opening = await s.bench_opening()
         tag = uuid.uuid4().hex[:6].upper()
         large, small = f"BIG-{tag}", f"SMALL-{tag}"
         report: dict[str, Any] = {"engine": "time-skipping" if simulated else "dev server"}

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from benches.harness import Load, percentiles, stack, tally
-from tests.driver import chicago, notice_body
+from tests.driver import notice_body
 
 WINDOW = 60.0
 AFTER = 10.0  # simulated: seconds of bids after the opening
@@ -43,11 +43,7 @@ async def main(
     ):
         reference = f"RUSH-{uuid.uuid4().hex[:8].upper()}"
         buyer = await s.token("agency_buyer", agency="Department of Transportation")
-        if simulated:
-            await s.env.sleep(chicago(2099, 3, 2, 9) - await s.now())
-            opening = chicago(2099, 3, 16, 14)
-        else:
-            opening = (await s.now() + timedelta(days=30)).replace(microsecond=0)
+        opening = await s.bench_opening()
         body = notice_body(reference, opening_at=opening.isoformat())
         assert (await api.post("/v1/procurements", json=body, headers=buyer)).status_code == 201
         published = await api.post(f"/v1/procurements/{reference}/publish", headers=buyer)

@@ -38,6 +38,7 @@ from db.users import create_user
 from procure import binaries
 from procure.search_attributes import register as register_search_attributes
 from procure.worker import DATA_CONVERTER
+from tests.driver import chicago
 from workflows import search
 
 QUEUE = "procurements-bench"
@@ -88,6 +89,15 @@ class Stack:
         if self.simulated:
             return await self.env.get_current_time()
         return datetime.now(UTC)
+
+    async def bench_opening(self) -> datetime:
+        """An opening for a bench procurement: on the time-skipping server the clock is moved
+        to Monday 2 March 2099 and the opening is 14 days on (Monday 16 March, 14:00); on the
+        dev server, whose clock is real, 30 days from now."""
+        if self.simulated:
+            await self.env.sleep(chicago(2099, 3, 2, 9) - await self.now())
+            return chicago(2099, 3, 16, 14)
+        return (await self.now() + timedelta(days=30)).replace(microsecond=0)
 
     async def token(self, role: str, **who: str) -> dict[str, str]:
         issued = await create_user(

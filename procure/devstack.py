@@ -9,8 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import shutil
 import signal
 import socket
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -54,6 +57,32 @@ def ensure_free(host: str, port: int, what: str, setting: str) -> None:
                 f"procure dev: port {port} for {what} is in use ({exc.strerror}); stop what "
                 f"holds it or choose another port with {setting}."
             ) from None
+
+
+def simulated_data_dir(data_dir: Path) -> Path:
+    """Where the simulated stack keeps its data: ``data_dir/simulated``, emptied at every
+    start. The time-skipping server keeps no workflow across a restart, so a read model kept
+    beyond it would name procurements no workflow runs; a real run's data is never touched."""
+    path = data_dir / "simulated"
+    _stop_postmaster(path / "pg")
+    shutil.rmtree(path, ignore_errors=True)
+    return path
+
+
+def _stop_postmaster(pgdata: Path, wait_seconds: float = 15.0) -> None:
+    """Stop a PostgreSQL left running on ``pgdata`` by a stack that was killed (its pid is the
+    first line of ``postmaster.pid``): a fast shutdown, SIGINT, as ``pg_ctl stop -m fast``."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError, IndexError):
+        return  # not running, or not ours to stop
+    if b"postgres" not in command or str(pgdata.resolve()).encode() not in command:
+        return
+    os.kill(pid, signal.SIGINT)
+    deadline = time.monotonic() + wait_seconds
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def start_postgres(data_dir: Path) -> str:
@@ -119,6 +148,8 @@ async def run_dev(settings: Settings, *, simulated: bool) -> None:
                 "the Temporal UI",
                 "PROCURE_TEMPORAL_UI_PORT",
             )
+    if simulated and not settings.database_url:
+        settings.data_dir = simulated_data_dir(settings.data_dir)
     if not settings.bid_key:
         settings.bid_key = dev_key(settings.data_dir)
     database_url = settings.database_url or start_postgres(settings.data_dir)

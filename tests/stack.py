@@ -41,7 +41,7 @@ class Service:
             created = subprocess.run(
                 [sys.executable, "-m", "procure.cli", "users", "create", *args],
                 env=self.env
-                | {"DATABASE_URL": f"postgresql://postgres:@/postgres?host={self.data / 'pg'}"},
+                | {"DATABASE_URL": f"postgresql://postgres:@/postgres?host={self.data / 'simulated' / 'pg'}"},
                 capture_output=True,
                 text=True,
                 check=True,

@@ -1,0 +1,48 @@
+"""The simulated stack's data: its own folder, emptied at every start, a real run's untouched.
+
+The time-skipping server keeps no workflow across a restart, so the simulated stack's
+PostgreSQL may not keep procurements either: a second walkthrough must start from nothing,
+and a real run's data in the same data folder must never be touched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import asyncpg
+import pgserver
+
+from procure.devstack import simulated_data_dir
+
+
+def test_each_simulated_start_begins_empty_and_leaves_real_data_alone(tmp_path: Path) -> None:
+    real = tmp_path / "pg" / "PG_VERSION"
+    real.parent.mkdir()
+    real.write_text("16")
+    left = tmp_path / "simulated" / "pg" / "base" / "old"
+    left.parent.mkdir(parents=True)
+    left.write_text("a procurement no workflow runs")
+
+    path = simulated_data_dir(tmp_path)
+
+    assert path == tmp_path / "simulated"
+    assert not path.exists()
+    assert real.read_text() == "16"
+
+
+async def test_a_simulated_postgres_left_running_is_stopped_before_its_data_goes(
+    tmp_path: Path,
+) -> None:
+    # A killed simulated stack leaves its PostgreSQL running on the folder: the next start
+    # stops it first, then empties the folder.
+    (tmp_path / "simulated").mkdir()
+    server = pgserver.get_server(tmp_path / "simulated" / "pg", cleanup_mode=None)
+    uri = str(server.get_uri())
+    connection = await asyncpg.connect(uri)
+    await connection.close()
+    pid = (tmp_path / "simulated" / "pg" / "postmaster.pid").read_text().split()[0]
+
+    simulated_data_dir(tmp_path)
+
+    assert not (tmp_path / "simulated").exists()
+    assert not Path(f"/proc/{pid}").exists()

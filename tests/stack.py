@@ -41,7 +41,9 @@ class Service:
             created = subprocess.run(
                 [sys.executable, "-m", "procure.cli", "users", "create", *args],
                 env=self.env
-                | {"DATABASE_URL": f"postgresql://postgres:@/postgres?host={self.data / 'simulated' / 'pg'}"},
+                | {
+                    "DATABASE_URL": f"postgresql://postgres:@/postgres?host={self.data / 'simulated' / 'pg'}"
+                },
                 capture_output=True,
                 text=True,
                 check=True,

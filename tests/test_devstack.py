@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import asyncpg
 import pgserver
 
 from procure.devstack import simulated_data_dir
@@ -30,16 +29,14 @@ def test_each_simulated_start_begins_empty_and_leaves_real_data_alone(tmp_path: 
     assert real.read_text() == "16"
 
 
-async def test_a_simulated_postgres_left_running_is_stopped_before_its_data_goes(
+def test_a_simulated_postgres_left_running_is_stopped_before_its_data_goes(
     tmp_path: Path,
 ) -> None:
     # A killed simulated stack leaves its PostgreSQL running on the folder: the next start
     # stops it first, then empties the folder.
     (tmp_path / "simulated").mkdir()
     server = pgserver.get_server(tmp_path / "simulated" / "pg", cleanup_mode=None)
-    uri = str(server.get_uri())
-    connection = await asyncpg.connect(uri)
-    await connection.close()
+    assert server.psql("SELECT 1").strip()  # running, and answering
     pid = (tmp_path / "simulated" / "pg" / "postmaster.pid").read_text().split()[0]
 
     simulated_data_dir(tmp_path)

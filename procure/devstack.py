@@ -106,6 +106,7 @@ async def temporal(settings: Settings, *, simulated: bool) -> AsyncIterator[Temp
             data_converter=DATA_CONVERTER,
             test_server_existing_path=binaries.temporal_test_server(),
             port=settings.temporal_port,
+            test_server_startup_timeout=timedelta(seconds=60),  # a loaded machine is slow
         )
         await register_search_attributes(env.client)
         try:

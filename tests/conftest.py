@@ -11,7 +11,7 @@ import contextlib
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -64,6 +64,8 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping(
         data_converter=DATA_CONVERTER,
         test_server_existing_path=binaries.temporal_test_server(),
+        # A loaded machine can take more than the default 5 s to start it.
+        test_server_startup_timeout=timedelta(seconds=60),
     )
     await register_search_attributes(environment.client)
     now = await environment.get_current_time()

@@ -210,6 +210,8 @@ async def seed(client: httpx.AsyncClient, svc: Service) -> Seeded:
         }
         if method == "competitive_sealed_proposals":
             body["scoring"] = {"price_points": "30", "other_points": "50"}
+        if method == "reverse_auction":
+            body["auction_determination"] = "An auction is in the State's best interest."
         launched = await client.post("/v1/procurements", json=body, headers=buyer(agency))
         assert launched.status_code == 201, launched.text
         if publish:

@@ -53,8 +53,9 @@ def translate(exc: BaseException) -> ApiError | Unavailable | None:
     if isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError):
         return Unavailable("Temporal", "the command timed out; retry it")
     if isinstance(exc, RPCError):
-        if exc.status == RPCStatusCode.NOT_FOUND:
+        if exc.status == RPCStatusCode.NOT_FOUND and "namespace" not in exc.message.lower():
             return None  # decided by the caller: unknown, or already finished
+        # A namespace "not found" is an overloaded server failing its own lookup: retry.
         # Anything else from the server is its trouble, not the caller's: retry later.
         return Unavailable("Temporal", exc.message)
     return None
@@ -200,7 +201,8 @@ async def launch(
         translated = translate(exc)
         if translated is not None:
             raise translated from exc
-        raise
+        # A start finds no workflow missing: what is left is the server's trouble.
+        raise Unavailable("Temporal", str(exc)) from exc
     return bool(result.result.get("created")), result
 
 

@@ -234,7 +234,10 @@ class Load:
                 started = time.perf_counter()
                 try:
                     response = await call()
-                    body = response.json() if response.content else None
+                    try:
+                        body = response.json() if response.content else None
+                    except ValueError:  # a 500's plain text: counted by its status
+                        body = response.text
                     answer = Answer(response.status_code, time.perf_counter() - started, body)
                 except httpx.TransportError:
                     answer = Answer(0, time.perf_counter() - started)

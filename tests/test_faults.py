@@ -21,6 +21,7 @@ import asyncpg
 import httpx
 import pgserver
 import pytest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -29,11 +30,12 @@ from db import audit
 from db.migrate import upgrade
 from db.pool import create_pool
 from db.sealing import Sealer
+from procure import binaries
 from procure.clock import SimulatedClock
 from procure.settings import Settings
-from procure.worker import create_worker
+from procure.worker import DATA_CONVERTER, create_worker
 from tests.conftest import BID_KEY, TASK_QUEUE
-from tests.driver import HAPPY_PATH_STEPS, HAPPY_PATH_TRIGGERS, Driver, chicago
+from tests.driver import HAPPY_PATH_STEPS, HAPPY_PATH_TRIGGERS, Driver, chicago, notice_body
 from tests.people import People
 
 
@@ -145,3 +147,47 @@ async def test_postgres_stopped_and_restarted_mid_procurement(
         assert award_notices == 3
     finally:
         await conn.close()
+
+
+async def test_a_namespace_the_server_cannot_find_is_a_503_not_a_500(
+    env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    database_url: str,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    # An overloaded dev server fails its own namespace lookup and answers NOT_FOUND,
+    # "Namespace default is not found"; a retry fixes it, so the caller gets 503 with
+    # Retry-After, never a 500. The real dev server answers a namespace that is really
+    # missing the same way, so that is what this launch meets.
+    dev = await WorkflowEnvironment.start_local(
+        data_converter=DATA_CONVERTER,
+        dev_server_existing_path=binaries.temporal_cli(),
+        dev_server_database_filename=str(tmp_path / "temporal.db"),
+        dev_server_startup_timeout=timedelta(seconds=60),
+    )
+    try:
+        client = await Client.connect(
+            dev.client.service_client.config.target_host,
+            namespace="no-such-namespace",
+            data_converter=DATA_CONVERTER,
+        )
+        services = Services(
+            settings=settings,
+            database_url=database_url,
+            temporal_address=dev.client.service_client.config.target_host,
+            clock=SimulatedClock(env),
+            pool=pool,
+            client=client,
+        )
+        transport = httpx.ASGITransport(app=create_app(services))
+        async with httpx.AsyncClient(transport=transport, base_url="http://procureflow") as api:
+            headers = await People(pool).headers_for("agency", "Department of Transportation")
+            reference = f"NS-{uuid.uuid4().hex[:8].upper()}"
+            body = notice_body(reference)
+            launched = await api.post("/v1/procurements", json=body, headers=headers)
+            assert launched.status_code == 503, launched.text
+            assert launched.headers["retry-after"]
+            assert launched.json()["error"] == "unavailable"
+    finally:
+        await dev.shutdown()

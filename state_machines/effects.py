@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from rules import citations
+from rules import citations, small_purchase
 from rules.award import lowest_eligible
 from rules.calendar import statutory_deadline
 from rules.notice import HIRING_ENCOURAGEMENT
@@ -273,10 +273,10 @@ def apply_award_small_purchase(ctx: Ctx) -> Effects:
     facts.executed_at = ctx.now
     if facts.spec.pricing == "unit_price":
         terms = f"unit price {p.price:,.2f}, not to exceed {Decimal(facts.small_purchase_limit or 0):,.2f}"
-    elif facts.spec.pricing == "monthly":
-        terms = f"{p.price:,.2f} a month ({p.price * 12:,.2f} over 12 months)"
     else:
-        terms = f"{p.price:,.2f}"
+        value = small_purchase.counted_value(facts.spec.pricing, p.price, facts.spec.options_value)
+        counted = small_purchase.how_counted(facts.spec.pricing, facts.spec.options_value)
+        terms = f"{p.price:,.2f}" + (f", counted {value:,.2f}{counted}" if counted else "")
     return Effects(summary=f"Small purchase from {p.vendor}: {terms} ({citations.SMALL_PURCHASE}).")
 
 

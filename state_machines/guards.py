@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from rules import citations
+from rules import citations, small_purchase
 from rules.award import RankedBid, describe_problems, explanation_problems, lowest_eligible
 from rules.calendar import local_date
 from rules.evaluation import TieCandidate, TieResolution, resolve_tie
@@ -714,12 +714,6 @@ def split_flagged(ctx: Ctx) -> str | None:
     return None
 
 
-def small_purchase_value(pricing: str, price: Decimal) -> Decimal:
-    """The value counted against the limit (44 Ill. Adm. Code 1.2020(b)(1)): a monthly price
-    counts 12 months."""
-    return price * 12 if pricing == "monthly" else price
-
-
 @on_payload("small_purchase_terms", citations.SMALL_PURCHASE, "price")
 def within_small_purchase_limit(ctx: Ctx) -> str | None:
     p, facts = ctx.payload, ctx.facts
@@ -730,9 +724,10 @@ def within_small_purchase_limit(ctx: Ctx) -> str | None:
     limit = Decimal(facts.small_purchase_limit or "0")
     if facts.spec.pricing == "unit_price":
         return None  # 1.2020(b)(2): the contract carries a not-to-exceed at the limit
-    value = small_purchase_value(facts.spec.pricing, p.price)
+    options = facts.spec.options_value
+    value = small_purchase.counted_value(facts.spec.pricing, p.price, options)
     if value > limit:
-        counted = " (12 months of the monthly price)" if facts.spec.pricing == "monthly" else ""
+        counted = small_purchase.how_counted(facts.spec.pricing, options)
         return (
             f"The value {value:,.2f}{counted} exceeds the small purchase limit of {limit:,.2f} in "
             f"force ({facts.small_purchase_limit_citation}; {citations.SMALL_PURCHASE_VALUE})."
@@ -750,7 +745,7 @@ def certifications_over_threshold(ctx: Ctx) -> str | None:
     if facts.spec.pricing == "unit_price":
         value = Decimal(facts.small_purchase_limit or "0")
     else:
-        value = small_purchase_value(facts.spec.pricing, p.price)
+        value = small_purchase.counted_value(facts.spec.pricing, p.price)
     if value > SMALL_PURCHASE_CERTIFICATION_THRESHOLD:
         return (
             f"A small purchase with an annual value over $50,000.00 ({value:,.2f}) is accompanied "

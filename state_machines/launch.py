@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from rules import citations
+from rules import citations, small_purchase
 from rules.evaluation import PREFERENCES, PreferenceSettings
 from rules.proposals import ScoringPlan
 from state_machines.context import Refusal
@@ -103,7 +103,7 @@ def small_purchase_value(spec: LaunchSpec) -> Decimal | None:
     good faith, a month-to-month price over 12 months; unknown for unit-price contracts."""
     if spec.pricing == "unit_price" or spec.estimated_value is None:
         return None
-    return spec.estimated_value * 12 if spec.pricing == "monthly" else spec.estimated_value
+    return small_purchase.counted_value(spec.pricing, spec.estimated_value, spec.options_value)
 
 
 def _small_purchase_refusal(spec: LaunchSpec, limit: Decimal | None) -> Refusal | None:
@@ -117,7 +117,7 @@ def _small_purchase_refusal(spec: LaunchSpec, limit: Decimal | None) -> Refusal 
         )
     value = small_purchase_value(spec)
     if limit is not None and value is not None and value > limit:
-        counted = " (12 months of the monthly price)" if spec.pricing == "monthly" else ""
+        counted = small_purchase.how_counted(spec.pricing, spec.options_value)
         return Refusal(
             "over_small_purchase_limit",
             citations.SMALL_PURCHASE,

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from rules.small_purchase import Pricing
+
 State = Literal[
     "draft", "published", "evaluation", "review_window", "awarded", "closed", "cancelled"
 ]
@@ -150,10 +152,16 @@ class LaunchSpec(NoticeFields):
     estimated_value: Money | None = Field(
         default=None, description="Value in good faith, with options (44 Ill. Adm. Code 1.2020(b))."
     )
-    pricing: Literal["fixed", "monthly", "unit_price"] = Field(
+    pricing: Pricing = Field(
         default="fixed",
-        description="'monthly': the value counts 12 months; 'unit_price': only a unit price or "
-        "rate is known (44 Ill. Adm. Code 1.2020(b)(1),(2)).",
+        description="'monthly', 'weekly', 'quarterly', 'semiannual': a periodic price, whose "
+        "value counts 12 months of it; 'unit_price': only a unit price or rate is known "
+        "(44 Ill. Adm. Code 1.2020(b)(1),(2)).",
+    )
+    options_value: Money | None = Field(
+        default=None,
+        description="The optional supplies and services, determined in good faith, added to "
+        "the value a small purchase is judged by (44 Ill. Adm. Code 1.2020(b)(1)).",
     )
     renewable: bool = Field(default=True, description="Whether the contract may be renewed.")
     term_months: int | None = Field(default=None, ge=1, le=600, description="Contract term.")

@@ -25,7 +25,7 @@ from workflows import continuation
 from workflows.errors import forbidden_error, refusal_error
 
 with workflow.unsafe.imports_passed_through():
-    from rules import citations
+    from rules import citations, small_purchase
     from state_machines import intake, schedule
     from state_machines.authority import forbidden
     from state_machines.models import (
@@ -401,8 +401,9 @@ class ProcurementWorkflow:
         spec = self.facts.spec
         if spec.estimated_value is None:
             return None
-        months = 12 if spec.pricing == "monthly" else 1
-        return str(spec.estimated_value * months)
+        return str(
+            small_purchase.counted_value(spec.pricing, spec.estimated_value, spec.options_value)
+        )
 
     async def _persist(
         self,

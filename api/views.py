@@ -78,6 +78,9 @@ def procurement_view(
         "closed_at": facts.closed_at.isoformat() if facts.closed_at else None,
         "cancellation": facts.cancellation.model_dump(mode="json") if facts.cancellation else None,
         "review_window_exemption": schedule.window_exemption(facts),
+        # The office's protest periods as pinned at launch; "provisional" when its own rule is
+        # not loaded and those of 44 Ill. Adm. Code 1.5550 stand in for it.
+        "protest_rules": schedule.protest_rules(facts).to_dict(),
         "tie": _tie(facts),
         "small_purchase": {
             "limit": facts.small_purchase_limit,

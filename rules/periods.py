@@ -46,7 +46,9 @@ class ProtestRules:
     """One chief procurement office's protest periods: data, because each office has its own.
 
     Defaults are those of the Chief Procurement Officer for General Services
-    (44 Ill. Adm. Code 1.5550): 14 days, received by close of business.
+    (44 Ill. Adm. Code 1.5550): 14 days, received by close of business. ``provisional``: the
+    office's own rule (``own_rule``) is not loaded, and these periods stand in for it; the
+    API and the README say so rather than present them as the office's.
     """
 
     office: str = "CPO-GS"
@@ -54,6 +56,8 @@ class ProtestRules:
     solicitation_days: int = 14
     award_days: int = 14
     close_of_business: str = "17:00"
+    provisional: bool = False
+    own_rule: str | None = None
 
     def closing_time(self) -> time:
         hours, minutes = self.close_of_business.split(":")
@@ -70,6 +74,8 @@ class ProtestRules:
             "solicitation_days": self.solicitation_days,
             "award_days": self.award_days,
             "close_of_business": self.close_of_business,
+            "provisional": self.provisional,
+            "own_rule": self.own_rule,
         }
 
     @classmethod
@@ -77,13 +83,26 @@ class ProtestRules:
         return cls(**{k: data[k] for k in cls().to_dict() if k in data})
 
 
-# The four chief procurement officers (30 ILCS 500/10-20) each adopt protest rules; until
-# an office's own periods are entered, the general services periods stand for it.
+# The four chief procurement officers (30 ILCS 500/10-20) each adopt protest rules. Only the
+# general services rule (1.5550) is among the texts this service was built from; the other
+# offices' are not loaded, so the general services periods stand in for them, said as such.
+
+
+def _provisional(office: str, own_rule: str) -> ProtestRules:
+    return ProtestRules(
+        office=office,
+        citation=f"{citations.PROTESTS}, applied for {office} until its own rule ({own_rule}) "
+        "is loaded",
+        provisional=True,
+        own_rule=own_rule,
+    )
+
+
 PROTEST_RULES_BY_OFFICE: dict[str, ProtestRules] = {
-    "CPO-GS": ProtestRules(),
-    "CPO-HE": ProtestRules(office="CPO-HE", citation="44 Ill. Adm. Code 4.5550"),
-    "CPO-CDB": ProtestRules(office="CPO-CDB", citation="44 Ill. Adm. Code 8.5550"),
-    "CPO-DOT": ProtestRules(office="CPO-DOT", citation="44 Ill. Adm. Code 6.5550"),
+    "CPO-GS": ProtestRules(own_rule=citations.PROTESTS),
+    "CPO-HE": _provisional("CPO-HE", "44 Ill. Adm. Code 4.5550"),
+    "CPO-CDB": _provisional("CPO-CDB", "44 Ill. Adm. Code 8.5550"),
+    "CPO-DOT": _provisional("CPO-DOT", "44 Ill. Adm. Code 6.5550"),
 }
 
 

@@ -779,3 +779,30 @@ async def test_emergency_recorded_after_the_fact_counts_from_its_award(
         if r["content"]["deadline"] == "emergency_disclosure_due:1"
     ]
     assert offsets == ["due"]
+
+
+# ---- each office's protest rules (20-75; 10-20) -------------------------------------------
+
+
+async def test_an_office_whose_protest_rule_is_not_loaded_says_so(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    # Only 44 Ill. Adm. Code 1.5550 (general services) is loaded; for higher education its
+    # periods stand in, provisionally, and the view says whose rule it is not.
+    general = driver(api, env, "GS")
+    view = (await general.launch()).json()
+    assert view["protest_rules"]["provisional"] is False
+    assert view["protest_rules"]["citation"] == "44 Ill. Adm. Code 1.5550"
+    higher = driver(api, env, "HE")
+    launched = await higher.launch(chief_procurement_office="CPO-HE")
+    assert launched.status_code == 201, launched.text
+    rules = launched.json()["protest_rules"]
+    assert (rules["office"], rules["provisional"], rules["own_rule"]) == (
+        "CPO-HE",
+        True,
+        "44 Ill. Adm. Code 4.5550",
+    )
+    assert "until its own rule (44 Ill. Adm. Code 4.5550) is loaded" in rules["citation"]
+    published = await higher.ok("publish")
+    protest = {x["name"]: x for x in published["deadlines"]}["solicitation_protest_closes"]
+    assert "applied for CPO-HE" in protest["citation"]

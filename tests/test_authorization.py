@@ -147,6 +147,7 @@ READS: list[tuple[str, set[str], int]] = [
     ("", READERS, 200),
     ("/audit", READERS, 200),
     ("/tabulation", READERS, 409),  # never opened: sealed for everyone
+    ("/file", READERS, 200),  # never awarded: the record is not yet public (20-10(d))
     ("/bids", {"vendor"}, 200),
 ]
 
@@ -249,6 +250,8 @@ ENDPOINTS: list[tuple[str, str, Any, Expect]] = [
     # The pages hold no data: the browser reads the API with the caller's token.
     ("GET", "/dashboard", None, PUBLIC),
     ("GET", "/dashboard/procurements/{reference}", None, PUBLIC),
+    # The procurement file's page: public only after an award, which this one never had.
+    ("GET", "/procurements/{reference}/file", None, only(200, READERS)),
     ("GET", "/dashboard/assets/dashboard.js", None, PUBLIC),
     ("GET", "/v1/dashboard/procurements", None, only(200, LISTERS)),
     ("GET", "/v1/dashboard/agencies", None, only(200, LISTERS)),

@@ -6,6 +6,8 @@ Dates are worked by hand from the anchor, Monday 2 March 2099, 09:00 in Chicago 
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import date
 from typing import Any
@@ -806,3 +808,47 @@ async def test_an_office_whose_protest_rule_is_not_loaded_says_so(
     published = await higher.ok("publish")
     protest = {x["name"]: x for x in published["deadlines"]}["solicitation_protest_closes"]
     assert "applied for CPO-HE" in protest["citation"]
+
+
+# ---- the procurement file for public inspection (20-10(d)) --------------------------------
+
+
+async def test_the_procurement_file_is_public_after_the_award(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    d = driver(api, env, "FILE")
+    bids = await d.through_opening()
+    url = f"/v1/procurements/{d.reference}/file"
+    # Before the award the record is the agency's: not public (20-10(d)).
+    assert (await api.get(url)).status_code == 401
+    assert (await api.get(f"/procurements/{d.reference}/file")).status_code == 401
+    kept = await api.get(url, headers=await d.headers("agency"))
+    assert kept.status_code == 200 and kept.json()["public"] is False
+    await d.advance_to(chicago(2099, 3, 17, 10))
+    await d.ok("award", {"bid_id": bids["Bolt Industries"]})
+
+    record = (await api.get(url)).json()  # no credentials: open to public inspection
+    assert record["public"] is True
+    assert record["notices"][0]["kind"] == "invitation_for_bids"
+    assert [(r["vendor"], r["amount"]) for r in record["tabulation"]] == [
+        ("Bolt Industries", "91500.50"),
+        ("Acme Supply", "98000.00"),
+        ("Cobalt Corp", "104250.00"),
+    ]
+    assert record["award"]["vendor"] == "Bolt Industries"
+    assert record["award"]["price"] == "91500.50"
+    assert [s["trigger"] for s in record["steps"]] == ["launch", "publish", "open_bids", "award"]
+    assert record["audit"]["verification"]["intact"] is True
+    assert len(record["audit"]["entries"]) >= 7  # 4 steps and 3 bids received
+
+    exported = await api.get(url, params={"format": "csv"})
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(exported.text)))
+    assert rows[0] == ["section", "position", "at", "who", "what", "citation", "detail"]
+    sections = [r[0] for r in rows[1:]]
+    assert sections.count("tabulation") == 3 and sections.count("award") == 1
+    assert sections.count("audit") == len(record["audit"]["entries"])
+
+    page = await api.get(f"/procurements/{d.reference}/file")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Bolt Industries" in page.text and "open to public inspection" in page.text

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
 
-from api import commands, gateway, idempotency, queries
+from api import commands, gateway, idempotency, procurement_file, queries
 from api import dashboard_queries as dq
 from api.auth import Caller, User, forbidden
 from api.errors import CREATED_OR_SAME, RESPONSES, ApiError, not_found
@@ -118,6 +118,57 @@ async def tabulation(reference: Reference, svc: Svc, caller: Caller) -> Any:
             },
         )
     return {"reference": reference, "rows": await queries.tabulation(pool, reference)}
+
+
+async def readable_file(svc: Services, reference: str, caller: Any) -> dict[str, Any]:
+    """The procurement file (``api.procurement_file``) for a caller allowed to read it: anyone
+    after the award (20-10(d)), before it only those who keep the records."""
+    pool = await svc.db()
+    row = await queries.procurement_row(pool, reference)
+    if row is None:
+        raise not_found(reference)
+    if not procurement_file.is_public(row) and not may_read(caller, row["agency"]):
+        if caller is None:
+            raise ApiError(
+                401,
+                {
+                    "error": "unauthorized",
+                    "reason": "The procurement file is open to public inspection after the "
+                    "award (30 ILCS 500/20-10(d)); sign in to read it before.",
+                },
+            )
+        raise forbidden(f"{caller.name} may not read {row['agency']}'s file before the award.")
+    return await procurement_file.assemble(pool, row)
+
+
+@router.get(
+    "/{reference}/file",
+    responses={
+        **ERRORS,
+        200: {
+            "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+            "description": "The whole record: JSON, or CSV with one row per item.",
+        },
+    },
+    summary="The procurement file for public inspection",
+)
+async def procurement_file_export(
+    reference: Reference,
+    svc: Svc,
+    caller: Caller,
+    format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
+) -> Any:
+    """Notices and addenda as published, the tabulation, the determinations, the award, every
+    step and the audit chain with its verification, in one export; open to anyone after the
+    award (20-10(d), 20-15(d)). The readable page is ``/procurements/{reference}/file``."""
+    record = await readable_file(svc, reference, caller)
+    if format == "csv":
+        return Response(
+            procurement_file.as_csv(record),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{reference}-file.csv"'},
+        )
+    return record
 
 
 @router.get(

@@ -16,7 +16,9 @@ from fastapi.templating import Jinja2Templates
 
 from api import bulletin_views as views
 from api import queries
+from api.auth import Caller
 from api.errors import RESPONSES, ApiError, not_found
+from api.routes.procurements import readable_file
 from state_machines.models import METHOD_NAMES, REFERENCE_PATTERN
 
 router = APIRouter(tags=["bulletin"], responses=RESPONSES)
@@ -459,3 +461,26 @@ async def bulletin_ocds(
         next_uri=next_uri,
     )
     return package | {"next_cursor": next_cursor}
+
+
+@router.get(
+    "/procurements/{reference}/file",
+    response_class=HTMLResponse,
+    responses=HTML,
+    summary="The procurement file for public inspection (page)",
+)
+async def procurement_file_page(
+    request: Request,
+    reference: Annotated[str, Path(pattern=REFERENCE_PATTERN)],
+    caller: Caller,
+) -> HTMLResponse:
+    """The whole record of one procurement, readable: open to anyone after the award
+    (30 ILCS 500/20-10(d)); the same as ``/v1/procurements/{reference}/file``."""
+    record = await readable_file(request.app.state.services, reference, caller)
+    return TEMPLATES.TemplateResponse(
+        request,
+        "bulletin/file.html",
+        page_context(
+            request, "notices", file=record, method_name=METHOD_NAMES.get(record["method"], "")
+        ),
+    )

@@ -89,6 +89,9 @@ def not_found(reference: str) -> ApiError:
     return ApiError(404, {"error": "not_found", "reason": f"No procurement {reference}."})
 
 
+_HTTP_ERRORS = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -111,9 +114,12 @@ def install(app: FastAPI) -> None:
                     "errors": [{"field": "body", "rule": "json", "message": str(exc.detail)}],
                 },
             )
+        # The shapes the README lists: an unknown path is not_found like an unknown record.
+        kind = _HTTP_ERRORS.get(exc.status_code, "http_error")
+        reason = "No such path." if exc.status_code == 404 else str(exc.detail)
         return JSONResponse(
             status_code=exc.status_code,
-            content={"error": "http_error", "reason": str(exc.detail)},
+            content={"error": kind, "reason": reason},
             headers=getattr(exc, "headers", None),
         )
 

@@ -149,6 +149,8 @@ async def run_dev(settings: Settings, *, simulated: bool) -> None:
                 "the Temporal UI",
                 "PROCURE_TEMPORAL_UI_PORT",
             )
+    if simulated:
+        settings.simulated()
     if simulated and not settings.database_url:
         settings.data_dir = simulated_data_dir(settings.data_dir)
     if not settings.bid_key:

@@ -23,6 +23,8 @@ async def serve_api(settings: Settings, *, simulated: bool = False) -> None:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     if not settings.database_url:
         raise SystemExit("procure api: set DATABASE_URL")
+    if simulated:
+        settings.simulated()
     services = Services(
         settings=settings,
         database_url=settings.database_url,

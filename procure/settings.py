@@ -205,8 +205,18 @@ class Settings(BaseSettings):
     def calendar_rules(self) -> CalendarRules:
         return default_rules(observed_days=self.observed_holidays, path=self.declared_closures_file)
 
-    def ui_url(self) -> str:
+    def ui_url(self) -> str | None:
+        """The Temporal Web UI, for links to a procurement's workflow; None where there is none
+        (an empty PROCURE_TEMPORAL_UI_URL, and the time-skipping server, which has no UI)."""
+        if self.temporal_ui_url == "":
+            return None
         return self.temporal_ui_url or f"http://localhost:{self.temporal_ui_port}"
+
+    def simulated(self) -> None:
+        """Settings for a stack on the time-skipping server: no Web UI to link to, unless one
+        was configured."""
+        if self.temporal_ui_url is None:
+            self.temporal_ui_url = ""
 
 
 @lru_cache(maxsize=1)

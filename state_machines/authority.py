@@ -22,7 +22,10 @@ Check = Callable[[Principal, Facts, Any], str | None]
 
 
 def _names(roles: frozenset[str]) -> str:
-    return " or ".join(sorted(ROLE_NAMES[r] for r in roles))
+    """The roles' names, with the article the first one takes: "a State purchasing officer or
+    agency buyer", "an agency buyer"."""
+    names = " or ".join(sorted(ROLE_NAMES[r] for r in roles))
+    return ("an " if names[:1].lower() in "aeiou" else "a ") + names
 
 
 def roles(*allowed: str, own_agency: bool = False, why: str = "") -> Check:
@@ -30,7 +33,7 @@ def roles(*allowed: str, own_agency: bool = False, why: str = "") -> Check:
 
     def check(principal: Principal, facts: Facts, payload: Any) -> str | None:
         if principal.role not in allowed_set:
-            return f"Only a {_names(allowed_set)} may do this{why}."
+            return f"Only {_names(allowed_set)} may do this{why}."
         if own_agency and principal.agency != facts.notice.agency:
             return (
                 f"{principal.name} acts for {principal.agency or 'no agency'}; this procurement "
@@ -159,7 +162,7 @@ def may_read(principal: Principal | None, agency: str) -> bool:
 
 def may_launch(principal: Principal, agency: str) -> str | None:
     if principal.role not in AGENCY_ROLES:
-        return f"Only an {_names(AGENCY_ROLES)} launches a procurement."
+        return f"Only {_names(AGENCY_ROLES)} launches a procurement."
     if principal.agency != agency:
         return f"{principal.name} acts for {principal.agency}; it cannot launch for {agency}."
     return None

@@ -12,6 +12,7 @@ from pathlib import Path
 import pgserver
 
 from procure.devstack import simulated_data_dir
+from procure.settings import Settings
 
 
 def test_each_simulated_start_begins_empty_and_leaves_real_data_alone(tmp_path: Path) -> None:
@@ -43,3 +44,14 @@ def test_a_simulated_postgres_left_running_is_stopped_before_its_data_goes(
 
     assert not (tmp_path / "simulated").exists()
     assert not Path(f"/proc/{pid}").exists()
+
+
+def test_a_simulated_stack_links_to_no_temporal_ui() -> None:
+    # The time-skipping server has no Web UI: a link to it would go nowhere.
+    settings = Settings()
+    assert settings.ui_url() == "http://localhost:8233"
+    settings.simulated()
+    assert settings.ui_url() is None
+    configured = Settings(temporal_ui_url="https://temporal.example.gov")
+    configured.simulated()
+    assert configured.ui_url() == "https://temporal.example.gov"

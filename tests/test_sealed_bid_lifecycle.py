@@ -588,3 +588,20 @@ async def test_calendar_endpoint(api: httpx.AsyncClient) -> None:
     bad = await api.get("/v1/calendar/deadline", params={"start": "2026-13-01", "days": -1})
     assert bad.status_code == 422
     assert {e["field"] for e in bad.json()["errors"]} == {"query.start", "query.days"}
+
+
+async def test_small_answers_are_right(api: httpx.AsyncClient) -> None:
+    # A deadline past the last date there is: a 422 naming the field, not a 500.
+    beyond = await api.get("/v1/calendar/deadline", params={"start": "9999-12-31", "days": 14})
+    assert beyond.status_code == 422, beyond.text
+    assert beyond.json()["errors"][0]["field"] == "query.start"
+    # An unknown path has the not_found shape the README lists.
+    unknown = await api.get("/v1/no-such-thing")
+    assert unknown.status_code == 404
+    assert unknown.json() == {"error": "not_found", "reason": "No such path."}
+    # A vendor refused a launch reads good English: "Only a State purchasing officer ...".
+    people = api.people  # type: ignore[attr-defined]
+    vendor = await people.headers_for("Acme Supply")
+    refused = await api.post("/v1/procurements", json=notice_body("GRAMMAR-1"), headers=vendor)
+    assert refused.status_code == 403
+    assert refused.json()["reason"].startswith("Only a State purchasing officer or agency buyer")

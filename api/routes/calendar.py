@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from api.errors import RESPONSES
+from api.errors import RESPONSES, invalid_query
 from rules.calendar import explain_deadline
 
 router = APIRouter(prefix="/v1/calendar", tags=["calendar"], responses=RESPONSES)
@@ -22,7 +22,12 @@ async def deadline(
     """Excludes the first day and includes the last; a last day on a Saturday, Sunday or
     holiday is excluded, and so is each such day that follows."""
     rules = request.app.state.services.settings.calendar_rules()
-    explained = explain_deadline(start, days, rules)
+    try:
+        explained = explain_deadline(start, days, rules)
+    except OverflowError:
+        raise invalid_query(
+            "start", f"{start.isoformat()} plus {days} days is past the last date there is"
+        ) from None
     return {
         "start": start.isoformat(),
         "days": days,

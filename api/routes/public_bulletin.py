@@ -441,7 +441,6 @@ async def bulletin_ocds(
         await pool_of(request), reference=reference, limit=limit, before=before
     )
     releases = [r for n in notices for r in views.notice_releases(n)]
-    next_cursor = None
     next_uri = None
     if more:
         last = notices[-1]
@@ -460,7 +459,8 @@ async def bulletin_ocds(
         published=views.latest(releases, await request.app.state.services.clock.now()),
         next_uri=next_uri,
     )
-    return package | {"next_cursor": next_cursor}
+    # Paging is links.next alone: the OCDS 1.1 package schema has no member for a cursor.
+    return package
 
 
 @router.get(

@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import swagger_ui_bundle
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
 from api import errors
@@ -27,6 +30,32 @@ from api.services import Services, Unavailable
 from procure.observability import install_observability
 
 
+def install_docs(app: FastAPI) -> None:
+    """/docs: Swagger UI from the swagger-ui-bundle package's own files, so the page works
+    without internet access; /redoc, whose script only a CDN serves, leads to it."""
+    app.mount("/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), "docs")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title}: API",
+            oauth2_redirect_url=f"{root}/docs/oauth2-redirect",
+            swagger_js_url=f"{root}/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}/docs/assets/swagger-ui.css",
+            swagger_favicon_url=f"{root}/docs/assets/favicon-32x32.png",
+        )
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def oauth2_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> RedirectResponse:
+        return RedirectResponse(f"{request.scope.get('root_path', '')}/docs")
+
+
 def create_app(services: Services) -> FastAPI:
     app = FastAPI(
         title="procureflow",
@@ -35,8 +64,12 @@ def create_app(services: Services) -> FastAPI:
             "Illinois public procurements run by the law: each procurement is a durable "
             "workflow that enforces the Illinois Procurement Code's steps in order."
         ),
+        # The documentation pages are served below from packaged files, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.services = services
+    install_docs(app)
     errors.install(app)
     install_observability(app)
 

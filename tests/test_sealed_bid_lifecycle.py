@@ -605,3 +605,14 @@ async def test_small_answers_are_right(api: httpx.AsyncClient) -> None:
     refused = await api.post("/v1/procurements", json=notice_body("GRAMMAR-1"), headers=vendor)
     assert refused.status_code == 403
     assert refused.json()["reason"].startswith("Only a State purchasing officer or agency buyer")
+
+
+async def test_the_docs_need_no_internet(api: httpx.AsyncClient) -> None:
+    # /docs loads Swagger UI from files the service serves itself, never from a CDN.
+    page = await api.get("/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower() and "https://" not in page.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        served = await api.get(f"/docs/assets/{asset}")
+        assert served.status_code == 200 and len(served.content) > 10_000
+    assert (await api.get("/redoc")).headers["location"] == "/docs"

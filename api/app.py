@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
 from api import errors
+from api.body_limit import BodyLimit
 from api.routes import (
     actions,
     bids,
@@ -69,6 +70,7 @@ def create_app(services: Services) -> FastAPI:
         redoc_url=None,
     )
     app.state.services = services
+    app.add_middleware(BodyLimit, max_bytes=services.settings.max_request_bytes)
     install_docs(app)
     errors.install(app)
     install_observability(app)

@@ -141,6 +141,13 @@ class Settings(BaseSettings):
         description="Bids one vendor may submit to one procurement in all, replacements and "
         "withdrawn bids included; more are refused with 409 'bid_limit'.",
     )
+    max_request_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        validation_alias=AliasChoices("PROCURE_MAX_REQUEST_BYTES", "max_request_bytes"),
+        description="The largest request body the API reads; a larger one is refused with "
+        "413 before it is read in full.",
+    )
     db_pool_size: int = Field(
         default=20,
         ge=2,

@@ -616,3 +616,13 @@ async def test_the_docs_need_no_internet(api: httpx.AsyncClient) -> None:
         served = await api.get(f"/docs/assets/{asset}")
         assert served.status_code == 200 and len(served.content) > 10_000
     assert (await api.get("/redoc")).headers["location"] == "/docs"
+
+
+async def test_a_body_over_the_limit_is_a_413(api: httpx.AsyncClient) -> None:
+    # 1 MiB by default (PROCURE_MAX_REQUEST_BYTES): refused before it is read in full.
+    people = api.people  # type: ignore[attr-defined]
+    headers = await people.headers_for("agency")
+    body = notice_body("BIG-BODY-1", description="x" * (2 * 1024 * 1024))
+    refused = await api.post("/v1/procurements", json=body, headers=headers)
+    assert refused.status_code == 413, refused.text[:200]
+    assert refused.json()["error"] == "too_large"

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import get_args
 
+from procure import stackfile
 from procure.settings import Settings, get_settings
 from state_machines.models import Category, Method, Role
 
@@ -274,9 +275,24 @@ def _require(value: str | None, name: str) -> str:
     return value
 
 
+# The commands that act on a running stack's data: they find a `procure dev` stack by itself.
+OPERATOR_COMMANDS = ("users", "audit", "reconcile", "outbox", "limits", "migrate")
+
+
+def _find_the_stack(settings: Settings) -> None:
+    """Take the running `procure dev` stack's addresses for what is not set (procure.stackfile)."""
+    found = stackfile.running(settings.data_dir)
+    if found is None:
+        return
+    settings.database_url = settings.database_url or found["database_url"]
+    settings.temporal_address = settings.temporal_address or found["temporal_address"]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = get_settings()
+    if args.command in OPERATOR_COMMANDS:
+        _find_the_stack(settings)
     if args.command == "deadline":
         from rules.calendar import explain_deadline
 

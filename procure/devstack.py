@@ -29,7 +29,7 @@ from api.services import Services
 from db.migrate import upgrade
 from db.pool import create_pool
 from db.sealing import Sealer, dev_key
-from procure import binaries
+from procure import binaries, stackfile
 from procure.clock import Clock, SimulatedClock, SystemClock
 from procure.dispatcher import Dispatcher
 from procure.observability import configure_logging
@@ -151,6 +151,7 @@ async def run_dev(settings: Settings, *, simulated: bool) -> None:
             )
     if simulated:
         settings.simulated()
+    base_dir = settings.data_dir  # where the stack is found, whichever its data
     if simulated and not settings.database_url:
         settings.data_dir = simulated_data_dir(settings.data_dir)
     if not settings.bid_key:
@@ -193,10 +194,14 @@ async def run_dev(settings: Settings, *, simulated: bool) -> None:
         )
         stop = asyncio.Event()
         dispatching = asyncio.create_task(Dispatcher(pool, settings, clock=clock).run_forever(stop))
+        stackfile.write(
+            base_dir, database_url=database_url, temporal_address=t.address, simulated=simulated
+        )
         try:
             async with worker:
                 await server.serve()
         finally:
+            stackfile.remove(base_dir)
             stop.set()
             await dispatching
     await pool.close()

@@ -36,14 +36,12 @@ class Service:
     tokens: dict[str, str] = field(default_factory=dict)
 
     def token(self, key: str, *args: str) -> str:
-        """A token issued by ``procure users create ARGS``, once per key."""
+        """A token issued by ``procure users create ARGS``, once per key: as a user runs it,
+        with nothing exported, the command finding the running stack by itself."""
         if key not in self.tokens:
             created = subprocess.run(
                 [sys.executable, "-m", "procure.cli", "users", "create", *args],
-                env=self.env
-                | {
-                    "DATABASE_URL": f"postgresql://postgres:@/postgres?host={self.data / 'simulated' / 'pg'}"
-                },
+                env=self.env,
                 capture_output=True,
                 text=True,
                 check=True,

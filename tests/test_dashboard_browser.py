@@ -377,10 +377,10 @@ async def test_supervisor_filters_to_overdue_and_reads_a_timeline(
                 ).to_contain_text("passed")
                 await expect(page.locator("#history")).to_contain_text("publish")
                 await page.screenshot(path=str(tmp_path / "procurement.png"), full_page=True)
-                workflow = page.get_by_role("link", name="Workflow in Temporal UI ↗")
-                assert (await workflow.get_attribute("href") or "").endswith(
-                    f"/namespaces/default/workflows/IFB-{year}-0101"
-                )
+                # The time-skipping server has no Web UI: no link that would go nowhere.
+                await expect(
+                    page.get_by_role("link", name="Workflow in Temporal UI ↗")
+                ).to_have_count(0)
                 # Back to the list keeps the filter.
                 await page.locator("#back").click()
                 await expect(rows).to_have_count(len(OVERDUE))

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pgserver
 
+from procure import stackfile
+from procure.cli import _find_the_stack
 from procure.devstack import simulated_data_dir
 from procure.settings import Settings
 
@@ -55,3 +57,23 @@ def test_a_simulated_stack_links_to_no_temporal_ui() -> None:
     configured = Settings(temporal_ui_url="https://temporal.example.gov")
     configured.simulated()
     assert configured.ui_url() == "https://temporal.example.gov"
+
+
+def test_the_operator_commands_find_the_running_stack(tmp_path: Path) -> None:
+    # While `procure dev` runs, its stack file names it; once its process is gone, the file
+    # it left names nothing.
+    stackfile.write(
+        tmp_path, database_url="postgresql://x", temporal_address="127.0.0.1:7", simulated=True
+    )
+    found = stackfile.running(tmp_path)
+    assert found is not None and found["database_url"] == "postgresql://x"
+    settings = Settings(data_dir=tmp_path, database_url=None, temporal_address=None)
+    _find_the_stack(settings)
+    assert (settings.database_url, settings.temporal_address) == ("postgresql://x", "127.0.0.1:7")
+    mine = Settings(data_dir=tmp_path, database_url="postgresql://mine")
+    _find_the_stack(mine)
+    assert mine.database_url == "postgresql://mine"  # what is set wins
+    (tmp_path / stackfile.NAME).write_text('{"pid": 999999999, "database_url": "x"}')
+    assert stackfile.running(tmp_path) is None
+    stackfile.remove(tmp_path)
+    assert stackfile.running(tmp_path) is None

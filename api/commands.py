@@ -45,7 +45,9 @@ async def view(svc: Services, reference: str, principal: Principal | None) -> di
         )
     history = await queries.history(pool, reference)
     held = await bids.live_count(pool, reference)
-    return procurement_view(row, history, await svc.clock.now(), svc.settings.ui_url(), held)
+    return procurement_view(
+        row, history, await svc.clock.now(), svc.settings.ui_url(), held, principal
+    )
 
 
 async def record_refusal(

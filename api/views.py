@@ -9,8 +9,9 @@ from typing import Any
 import asyncpg
 
 from state_machines import schedule
+from state_machines.authority import offered
 from state_machines.guards import tie_resolution
-from state_machines.models import Facts
+from state_machines.models import Facts, Principal
 from state_machines.procurement import ProcurementMachine
 
 
@@ -20,9 +21,11 @@ def procurement_view(
     now: datetime,
     ui_url: str | None,
     bids_held: int,
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
     """``bids_held``: the bids the sealed-bid store holds for it now (before the opening,
-    the one thing its records may tell of them)."""
+    the one thing its records may tell of them). ``principal``: whose view it is; its
+    ``allowed_actions`` are those the law allows now and the caller may take."""
     snapshot = dict(row["snapshot"])
     snapshot.pop("bids_received", None)  # kept by read models written before the intake
     facts = Facts.model_validate(snapshot)
@@ -108,7 +111,11 @@ def procurement_view(
         "board_recommendation": facts.recommendation,
         "deadlines": [d.as_dict(now) for d in schedule.deadlines(facts, now)],
         "next_deadline": _next(facts, now),
-        "allowed_actions": machine.allowed_actions(now),
+        "allowed_actions": [
+            a
+            for a in machine.allowed_actions(now)
+            if principal is None or offered(a, principal, facts)
+        ],
         "history": history,
         "as_of": now.isoformat(),
         "updated_at": row["updated_at"].isoformat(),

@@ -151,6 +151,19 @@ def forbidden(trigger: str, principal: Principal | None, facts: Facts, payload: 
     return check(principal, facts, payload)
 
 
+# Commands whose check reads the body to know who acts (the body named): offered to its roles.
+_ACTS_FOR_A_BODY = {"request_documents": {"ppb", "cei"}, "grant_waiver": {"ppb", "cei"}}
+
+
+def offered(trigger: str, principal: Principal, facts: Facts) -> bool:
+    """Whether to offer ``trigger`` to this principal at all: the role may send it for some
+    body (what a particular body may still refuse is the command's answer)."""
+    roles_for_body = _ACTS_FOR_A_BODY.get(trigger)
+    if roles_for_body is not None:
+        return principal.role in roles_for_body
+    return forbidden(trigger, principal, facts, None) is None
+
+
 def may_read(principal: Principal | None, agency: str) -> bool:
     """Procurement records: the agency's own buyers and SPOs, and the oversight roles."""
     if principal is None:

@@ -25,7 +25,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from state_machines.models import Command, Principal
-from tests.driver import Driver, notice_body
+from tests.driver import Driver, chicago, notice_body
 from tests.people import DEFAULT_AGENCY, People
 from workflows.errors import FORBIDDEN
 from workflows.procurement import ProcurementWorkflow
@@ -562,3 +562,24 @@ async def test_the_workflow_refuses_without_the_api(
         )
     assert failed.value.cause.type == FORBIDDEN  # type: ignore[union-attr]
     assert (await d.get())["state"] == "draft"
+
+
+async def test_each_caller_is_offered_only_what_it_may_do(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    # What the law allows now, narrowed to what the caller's role may send: a buyer is not
+    # offered a protest (a vendor's, 1.5550) nor a waiver (the Board's or the Commission's).
+    d = Driver(api, env, f"OFFER-{uuid.uuid4().hex[:8].upper()}")
+    bids = await d.through_opening()
+    await d.advance_to(chicago(2099, 3, 17, 10))
+    await d.ok("award", {"bid_id": bids["Bolt Industries"]})
+
+    async def offered(actor: str) -> set[str]:
+        return set((await d.read(actor=actor)).json()["allowed_actions"])
+
+    buyer, board, cpo = await offered("agency"), await offered("ppb"), await offered("cpo")
+    # In the review window the law allows more (a vendor's protest among it); each is
+    # offered its own part only.
+    assert buyer == {"answer_documents", "cancel"}
+    assert board == {"board_recommendation", "grant_waiver", "request_documents"}
+    assert cpo == {"decide_protest"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import shutil
@@ -81,8 +82,49 @@ def _stop_postmaster(pgdata: Path, wait_seconds: float = 15.0) -> None:
         return
     os.kill(pid, signal.SIGINT)
     deadline = time.monotonic() + wait_seconds
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+    while process_running(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
+
+
+def process_running(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, exited but not yet reaped, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2 :][:1] != "Z"
+
+
+def reclaim_orphans(data_dir: Path, wait_seconds: float = 15.0) -> None:
+    """After a ``procure dev`` that was killed (no live stack named in its stack file): stop
+    the Temporal dev server it left on ``data_dir/temporal.db``, and forget the dead process
+    among PostgreSQL's handles, so this run's clean stop stops PostgreSQL again. A live stack
+    owns its servers and is left alone."""
+    if stackfile.running(data_dir) is not None:
+        return
+    database = str((data_dir / "temporal.db").resolve()).encode()
+    left: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"start-dev" in command and database in command:
+            os.kill(int(entry.name), signal.SIGTERM)
+            left.append(int(entry.name))
+    deadline = time.monotonic() + wait_seconds
+    while any(process_running(pid) for pid in left) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    handles = data_dir / "pg" / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if process_running(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
 
 
 def start_postgres(data_dir: Path) -> str:
@@ -139,6 +181,7 @@ async def run_dev(settings: Settings, *, simulated: bool) -> None:
     configure_logging()
     # SIGTERM shuts down like Ctrl-C, so the embedded servers stop with the process.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    reclaim_orphans(settings.data_dir)
     ensure_free(settings.api_host, settings.api_port, "the API", "PROCURE_API_PORT")
     if not settings.temporal_address:
         ensure_free("127.0.0.1", settings.temporal_port, "Temporal", "PROCURE_TEMPORAL_PORT")

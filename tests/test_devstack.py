@@ -7,13 +7,17 @@ and a real run's data in the same data folder must never be touched.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 from pathlib import Path
 
 import pgserver
 
-from procure import stackfile
+from benches.harness import free_port
+from procure import binaries, stackfile
 from procure.cli import _find_the_stack
-from procure.devstack import simulated_data_dir
+from procure.devstack import process_running, reclaim_orphans, simulated_data_dir
 from procure.settings import Settings
 
 
@@ -45,7 +49,7 @@ def test_a_simulated_postgres_left_running_is_stopped_before_its_data_goes(
     simulated_data_dir(tmp_path)
 
     assert not (tmp_path / "simulated").exists()
-    assert not Path(f"/proc/{pid}").exists()
+    assert not process_running(int(pid))
 
 
 def test_a_simulated_stack_links_to_no_temporal_ui() -> None:
@@ -77,3 +81,40 @@ def test_the_operator_commands_find_the_running_stack(tmp_path: Path) -> None:
     assert stackfile.running(tmp_path) is None
     stackfile.remove(tmp_path)
     assert stackfile.running(tmp_path) is None
+
+
+def test_a_killed_stacks_servers_are_reclaimed_by_the_next_start(tmp_path: Path) -> None:
+    # A `procure dev` killed with SIGKILL leaves its Temporal dev server on its port and its
+    # own pid among PostgreSQL's handles (so clean stops after it would leave PostgreSQL up).
+    # The next start stops the one and forgets the other; a live stack's are left alone.
+    port = free_port()
+    leftover = subprocess.Popen(
+        [
+            binaries.temporal_cli(),
+            "server",
+            "start-dev",
+            "--headless",
+            "--port",
+            str(port),
+            "--db-filename",
+            str(tmp_path / "temporal.db"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        (tmp_path / "pg").mkdir()
+        (tmp_path / "pg" / ".handle_pids.json").write_text(json.dumps([999999999, os.getpid()]))
+        stackfile.write(tmp_path, database_url="x", temporal_address="x", simulated=False)
+        # While the stack file names a live process (this one), nothing is touched.
+        reclaim_orphans(tmp_path)
+        assert leftover.poll() is None
+        # Its process gone (a pid no process has), the next start reclaims.
+        (tmp_path / stackfile.NAME).write_text(json.dumps({"pid": 999999999}))
+        reclaim_orphans(tmp_path)
+        assert leftover.wait(timeout=15) is not None
+        assert json.loads((tmp_path / "pg" / ".handle_pids.json").read_text()) == [os.getpid()]
+    finally:
+        if leftover.poll() is None:
+            leftover.kill()

@@ -464,7 +464,8 @@ async def test_before_the_opening_no_record_names_a_bidder(
             ).text
         )
     seen.append((await proc.api.get("/v1/procurements", headers=await proc.headers("cpo"))).text)
-    seen.append((await proc.api.get("/v1/bulletin")).text)
+    # This procurement's notices (the Bulletin at large names other procurements' awardees).
+    seen.append((await proc.api.get("/v1/bulletin", params={"reference": proc.reference})).text)
     seen.append((await proc.api.get("/bulletin", params={"reference": proc.reference})).text)
     seen.append((await proc.api.get("/metrics")).text)
     # The chief procurement officer may read anyone's inbox, but not the notices sent to it

@@ -117,6 +117,9 @@ def reclaim_orphans(data_dir: Path, wait_seconds: float = 15.0) -> None:
     deadline = time.monotonic() + wait_seconds
     while any(process_running(pid) for pid in left) and time.monotonic() < deadline:
         time.sleep(0.1)
+    for pid in left:
+        if process_running(pid):  # it did not stop when asked: nothing of it is worth keeping
+            os.kill(pid, signal.SIGKILL)
     handles = data_dir / "pg" / ".handle_pids.json"
     try:
         pids = json.loads(handles.read_text())

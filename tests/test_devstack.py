@@ -7,9 +7,12 @@ and a real run's data in the same data folder must never be touched.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pgserver
@@ -104,6 +107,12 @@ def test_a_killed_stacks_servers_are_reclaimed_by_the_next_start(tmp_path: Path)
         start_new_session=True,
     )
     try:
+        # A real leftover: up and answering on its port.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            time.sleep(0.2)
         (tmp_path / "pg").mkdir()
         (tmp_path / "pg" / ".handle_pids.json").write_text(json.dumps([999999999, os.getpid()]))
         stackfile.write(tmp_path, database_url="x", temporal_address="x", simulated=False)
@@ -113,7 +122,7 @@ def test_a_killed_stacks_servers_are_reclaimed_by_the_next_start(tmp_path: Path)
         # Its process gone (a pid no process has), the next start reclaims.
         (tmp_path / stackfile.NAME).write_text(json.dumps({"pid": 999999999}))
         reclaim_orphans(tmp_path)
-        assert leftover.wait(timeout=15) is not None
+        assert leftover.wait(timeout=30) is not None
         assert json.loads((tmp_path / "pg" / ".handle_pids.json").read_text()) == [os.getpid()]
     finally:
         if leftover.poll() is None:

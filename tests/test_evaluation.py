@@ -27,6 +27,8 @@ from rules.evaluation import (
     EvaluatedBid,
     PreferenceSettings,
     TieCandidate,
+    _precedes,
+    _Standing,
     evaluate_bids,
     load_reciprocal_preferences,
     resolve_tie,
@@ -940,3 +942,37 @@ def test_coal_is_compared_with_its_transportation() -> None:
         assert result[0].bid_id == winner, freight
     (wy,) = [e for e in result if e.bid_id == "B-WY"]
     assert (wy.freight, wy.evaluated_amount) == (D("5000.00"), D("100000.00"))
+
+
+@given(st.lists(st.tuples(cents, claim_sets), min_size=1, max_size=10))
+def test_the_ranks_are_those_of_every_pair_compared(
+    rows: list[tuple[Decimal, BidderClaims]],
+) -> None:
+    # The ranking counts, for each bid, the bids it is better than by a binary search per
+    # profile of preferences; compared here with every pair, one by one.
+    bids = [BidInput(f"B-{i}", f"V{i}", amount, claims=c) for i, (amount, c) in enumerate(rows)]
+    result = by_id(evaluate_bids(bids, ALL_ENABLED, RECIPROCAL))
+    settings = ALL_ENABLED
+    resident_bidding = any(b.claims.resident for b in bids)
+    standings = []
+    for b in bids:
+        held = {
+            n: settings.percent(n) or D(0)
+            for n, r in PREFERENCES.items()
+            if r.kind == "price_percent" and n in settings.active and b.claims.claimed(n)
+        }
+        state = b.claims.home_state
+        reciprocal = (
+            RECIPROCAL.get(state or "", D(0))
+            if resident_bidding and not b.claims.resident and state
+            else D(0)
+        )
+        standings.append(_Standing(b, b.amount, held, reciprocal))
+    wins = {
+        s.bid.bid_id: sum(1 for o in standings if o is not s and _precedes(s, o) is True)
+        for s in standings
+    }
+    for a in standings:
+        for b in standings:
+            if wins[a.bid.bid_id] > wins[b.bid.bid_id]:
+                assert result[a.bid.bid_id].rank < result[b.bid.bid_id].rank

@@ -36,6 +36,7 @@ from procure.dispatcher import Dispatcher
 from procure.observability import configure_logging
 from procure.search_attributes import register as register_search_attributes
 from procure.settings import Settings
+from procure.stackfile import process_running
 from procure.worker import DATA_CONVERTER, connect, create_worker
 from workflows import search
 
@@ -80,19 +81,20 @@ def _stop_postmaster(pgdata: Path, wait_seconds: float = 15.0) -> None:
         return  # not running, or not ours to stop
     if b"postgres" not in command or str(pgdata.resolve()).encode() not in command:
         return
-    os.kill(pid, signal.SIGINT)
+    _stop([pid], signal.SIGINT, wait_seconds)
+
+
+def _stop(pids: list[int], sig: signal.Signals, wait_seconds: float) -> bool:
+    """Send ``sig`` to each of ``pids``; whether all are gone within ``wait_seconds``."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
     deadline = time.monotonic() + wait_seconds
-    while process_running(pid) and time.monotonic() < deadline:
+    while any(process_running(pid) for pid in pids):
+        if time.monotonic() >= deadline:
+            return False
         time.sleep(0.1)
-
-
-def process_running(pid: int) -> bool:
-    """Whether process ``pid`` runs (a zombie, exited but not yet reaped, does not)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2 :][:1] != "Z"
+    return True
 
 
 def reclaim_orphans(data_dir: Path, wait_seconds: float = 15.0) -> None:
@@ -112,14 +114,9 @@ def reclaim_orphans(data_dir: Path, wait_seconds: float = 15.0) -> None:
         except OSError:
             continue
         if b"start-dev" in command and database in command:
-            os.kill(int(entry.name), signal.SIGTERM)
             left.append(int(entry.name))
-    deadline = time.monotonic() + wait_seconds
-    while any(process_running(pid) for pid in left) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    for pid in left:
-        if process_running(pid):  # it did not stop when asked: nothing of it is worth keeping
-            os.kill(pid, signal.SIGKILL)
+    if left and not _stop(left, signal.SIGTERM, wait_seconds):
+        _stop(left, signal.SIGKILL, wait_seconds)  # it did not stop when asked
     handles = data_dir / "pg" / ".handle_pids.json"
     try:
         pids = json.loads(handles.read_text())

@@ -36,6 +36,15 @@ def remove(data_dir: Path) -> None:
     (data_dir / NAME).unlink(missing_ok=True)
 
 
+def process_running(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, exited but not yet reaped, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2 :][:1] != "Z"
+
+
 def running(data_dir: Path) -> dict[str, Any] | None:
     """The stack written under ``data_dir``, if its process still runs."""
     try:
@@ -43,4 +52,4 @@ def running(data_dir: Path) -> dict[str, Any] | None:
         pid = int(found["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return found if Path(f"/proc/{pid}").exists() else None
+    return found if process_running(pid) else None

@@ -20,8 +20,9 @@ import pgserver
 from benches.harness import free_port
 from procure import binaries, stackfile
 from procure.cli import _find_the_stack
-from procure.devstack import process_running, reclaim_orphans, simulated_data_dir
+from procure.devstack import reclaim_orphans, simulated_data_dir
 from procure.settings import Settings
+from procure.stackfile import process_running
 
 
 def test_each_simulated_start_begins_empty_and_leaves_real_data_alone(tmp_path: Path) -> None:

@@ -82,7 +82,7 @@ async def tabulation(reference: Reference, svc: Svc, caller: Caller) -> Any:
     if row is None:
         raise not_found(reference)
     snapshot = row["snapshot"]
-    awarded = snapshot.get("award") is not None or row["state"] in ("awarded", "closed")
+    awarded = procurement_file.is_public(row)
     if not awarded and not may_read(caller, row["agency"]):
         if caller is None:
             raise ApiError(

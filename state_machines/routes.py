@@ -274,7 +274,7 @@ REVERSE_AUCTION = _sealed(g.IFB_PERIOD, g.IFB_AMENDED_PERIOD, citations.REVERSE_
             g.bid_was_opened,
             g.awardee_eligible,
             g.lowest_only,
-            g.lowest_or_explained,
+            g.lowest_or_explained,  # decides only for procurements pinned before 2026.2
             g.tie_winner_or_spo_decision,
         ),
         fx.apply_award,

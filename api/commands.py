@@ -45,9 +45,15 @@ async def view(svc: Services, reference: str, principal: Principal | None) -> di
         )
     history = await queries.history(pool, reference)
     held = await bids.live_count(pool, reference)
-    return procurement_view(
+    shown = procurement_view(
         row, history, await svc.clock.now(), svc.settings.ui_url(), held, principal
     )
+    if shown.get("small_purchase") is not None:
+        # 1.2020(b)(3): the procurements that complete it when its cost overran the limit.
+        shown["small_purchase"]["completed_by"] = await queries.overrun_completions(
+            pool, reference
+        )
+    return shown
 
 
 async def record_refusal(

@@ -21,7 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api import queries
 from api.errors import ApiError, not_found, refused
 from api.services import Services, Unavailable
-from rules import citations
+from rules import citations, small_purchase
 from rules.calendar import local_date
 from rules.evaluation import load_reciprocal_preferences
 from rules.periods import PROTEST_RULES_BY_OFFICE
@@ -155,6 +155,7 @@ async def launch(
     refusal = launch_refusal(spec, limit[0] if limit else None)
     if refusal is not None:
         raise refused(refusal.as_dict())
+    await _overrun_check(services, spec, limit)
     split_flag = None
     if spec.method == "small_purchase":
         split_flag = await _split_check(services, spec, today, limit)
@@ -216,23 +217,28 @@ async def _split_check(
     services: Services, spec: LaunchSpec, today: date, limit: tuple[Decimal, str] | None
 ) -> str | None:
     """30 ILCS 500/20-20(a): "Procurements shall not be artificially divided so as to
-    constitute a small purchase." The same agency buying the same thing as small purchases
-    within the configured period, together over the limit, is refused or flagged for the SPO
-    (44 Ill. Adm. Code 1.2020(d))."""
+    constitute a small purchase." The same agency's small purchases of the same type within
+    the configured period (the same description, a shared commodity code or the same vendor:
+    rules.small_purchase.same_need), together over the limit, are refused or flagged for the
+    SPO (44 Ill. Adm. Code 1.2020(d))."""
     value = small_purchase_value(spec)
     if limit is None or value is None:
         return None
     settings = services.settings
     since = today - timedelta(days=settings.split_window_days)
-    earlier = await queries.small_purchases_since(
-        await services.db(), spec.agency, description_key(spec.title), since
-    )
-    total = value + sum((v for _, v in earlier), Decimal("0"))
-    if not earlier or total <= limit[0]:
+    ours = _need(description_key(spec.title), spec.commodity_codes, spec.intended_contractor)
+    related: list[tuple[str, Decimal, str]] = []
+    for row in await queries.small_purchases_since(await services.db(), spec.agency, since):
+        theirs = _need(row["description_key"], row["codes"], row["vendor"])
+        why = small_purchase.same_need(ours, theirs)
+        if why is not None:
+            related.append((row["reference"], row["estimated_value"], why))
+    total = value + sum((v for _, v, _ in related), Decimal("0"))
+    if not related or total <= limit[0]:
         return None
-    others = ", ".join(ref for ref, _ in earlier)
+    others = ", ".join(f"{ref} ({why})" for ref, _, why in related)
     reason = (
-        f"With {others}, small purchases by {spec.agency} for '{spec.title}' since "
+        f"With {others}, small purchases by {spec.agency} of the same type since "
         f"{since.isoformat()} come to {total:,.2f}, over the {limit[0]:,.2f} limit; procurements "
         f"shall not be artificially divided ({citations.SMALL_PURCHASE}; "
         f"{citations.REPETITIVE_NEED})."
@@ -247,6 +253,53 @@ async def _split_check(
             }
         )
     return reason
+
+
+def _need(key: str, codes: list[str], vendor: str | None) -> tuple[str, frozenset[str], str | None]:
+    """What the divided-need check compares of one small purchase."""
+    return (
+        key,
+        frozenset(small_purchase.commodity_type(c) for c in codes),
+        vendor.strip().casefold() if vendor and vendor.strip() else None,
+    )
+
+
+async def _overrun_check(
+    services: Services, spec: LaunchSpec, limit: tuple[Decimal, str] | None
+) -> None:
+    """44 Ill. Adm. Code 1.2020(b)(3): a signed small purchase of this agency whose actual cost
+    exceeds the small purchase amount is completed by sole source or emergency procedures."""
+    overrun = spec.completes_small_purchase
+    if overrun is None:
+        return
+    row = await queries.procurement_row(await services.db(), overrun.small_purchase)
+    if (
+        row is None
+        or row["method"] != "small_purchase"
+        or row["agency"] != spec.agency
+        or row["state"] not in ("awarded", "closed")
+    ):
+        raise refused(
+            {
+                "code": "overrun_not_signed_small_purchase",
+                "citation": citations.SMALL_PURCHASE_OVERRUN,
+                "reason": f"{overrun.small_purchase} is not a small purchase of {spec.agency} "
+                "signed and awarded; only the cost of completing a signed small purchase "
+                f"contract goes to sole source or emergency ({citations.SMALL_PURCHASE_OVERRUN}).",
+                "field": "completes_small_purchase.small_purchase",
+            }
+        )
+    if limit is not None and overrun.actual_cost <= limit[0]:
+        raise refused(
+            {
+                "code": "overrun_within_limit",
+                "citation": citations.SMALL_PURCHASE_OVERRUN,
+                "reason": f"The actual cost {overrun.actual_cost:,.2f} does not exceed the small "
+                f"purchase limit of {limit[0]:,.2f}; the small purchase is completed as signed "
+                f"({citations.SMALL_PURCHASE_OVERRUN}).",
+                "field": "completes_small_purchase.actual_cost",
+            }
+        )
 
 
 def _reference_in_use(reference: str) -> dict[str, Any]:

@@ -29,18 +29,37 @@ async def small_purchase_limit(pool: asyncpg.Pool, on: date) -> tuple[Decimal, s
 
 
 async def small_purchases_since(
-    pool: asyncpg.Pool, agency: str, key: str, since: date
-) -> list[tuple[str, Decimal]]:
-    rows = await pool.fetch(
-        """SELECT reference, estimated_value FROM procurements
-           WHERE agency = $1 AND method = 'small_purchase' AND description_key = $2
-             AND created_at >= $3 AND state <> 'cancelled' AND estimated_value IS NOT NULL
+    pool: asyncpg.Pool, agency: str, since: date
+) -> list[asyncpg.Record]:
+    """An agency's small purchases launched since a day, with what the divided-need check
+    compares (20-20(a)): description, commodity codes and vendor (awarded, else as launched)."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        """SELECT reference, estimated_value, description_key,
+                  COALESCE(snapshot->'spec'->'commodity_codes', '[]'::jsonb) AS codes,
+                  COALESCE(snapshot->'award'->>'vendor',
+                           snapshot->'notice'->>'intended_contractor') AS vendor
+           FROM procurements
+           WHERE agency = $1 AND method = 'small_purchase' AND created_at >= $2
+             AND state <> 'cancelled' AND estimated_value IS NOT NULL
            ORDER BY created_at""",
         agency,
-        key,
         datetime.combine(since, datetime.min.time(), tzinfo=UTC),
     )
-    return [(r["reference"], r["estimated_value"]) for r in rows]
+    return rows
+
+
+async def overrun_completions(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]]:
+    """The sole source or emergency procurements launched to complete a small purchase whose
+    cost overran the limit (44 Ill. Adm. Code 1.2020(b)(3))."""
+    rows = await pool.fetch(
+        """SELECT reference, method, state,
+                  snapshot->'spec'->'completes_small_purchase'->>'actual_cost' AS actual_cost
+           FROM procurements
+           WHERE snapshot->'spec'->'completes_small_purchase'->>'small_purchase' = $1
+           ORDER BY created_at""",
+        reference,
+    )
+    return [dict(r) for r in rows]
 
 
 async def tabulation(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]]:

@@ -28,6 +28,12 @@ OUTSIDE_ROUTES: dict[str, str] = {
     "over_small_purchase_limit": "the value is over the small purchase limit (20-20; 1.2020)",
     "value_missing": "a small purchase states its value (1.2020(b))",
     "divided_purchase": "a need divided to come under the limit (20-20(c); 1.2020(d))",
+    "overrun_method": "a small purchase's overrun is completed by sole source or emergency "
+    "(1.2020(b)(3))",
+    "overrun_not_signed_small_purchase": "the overrun names no signed small purchase of this "
+    "agency (1.2020(b)(3))",
+    "overrun_within_limit": "the actual cost does not exceed the small purchase limit "
+    "(1.2020(b)(3))",
     "reference_in_use": "the reference names another procurement",
     # The bid intake (api.intake, state_machines.intake).
     "bid_intake": "bids go to the intake, not to the workflow (20-10(d))",

@@ -36,3 +36,53 @@ def how_counted(pricing: str, options: Decimal | None = None) -> str:
     if options:
         parts.append(f"with options of {options:,.2f}")
     return f" ({', '.join(parts)})" if parts else ""
+
+
+# ---- one need, divided? (30 ILCS 500/20-20(a); 44 Ill. Adm. Code 1.2020(d)) ------------------
+#
+# 20-20(a): "Procurements shall not be artificially divided so as to constitute a small
+# purchase"; 1.2020(d): "a repetitive need for small procurements of the same type" goes to the
+# SPO. The same type is read three ways, any one of which relates two small purchases of one
+# agency: the same description, a shared commodity code, or the same vendor (one need split
+# across titles still goes to one supplier). Commodity codes are NIGP codes (class, class-item,
+# group, detail: 3, 5, 7 or 11 digits); two codes are of the same type when one's class-item
+# (its first 5 digits, or its class where only a class is given) begins the other's.
+
+COMMODITY_CODE_PATTERN = r"^\d{3}(-?\d{2}(-?\d{2}(-?\d{4})?)?)?$"
+CLASS_ITEM_DIGITS = 5
+
+
+def commodity_type(code: str) -> str:
+    """The part of an NIGP code two purchases must share: its class-item, or its class."""
+    return code.replace("-", "")[:CLASS_ITEM_DIGITS]
+
+
+def shown_code(digits: str) -> str:
+    """An NIGP class-item as it is written: 204-45."""
+    return digits if len(digits) <= 3 else f"{digits[:3]}-{digits[3:]}"
+
+
+def shared_type(ours: frozenset[str], theirs: frozenset[str]) -> str | None:
+    """The commodity type two sets of codes have in common, the narrower of the two."""
+    for a in sorted(ours):
+        for b in sorted(theirs):
+            if a.startswith(b) or b.startswith(a):
+                return max(a, b, key=len)
+    return None
+
+
+def same_need(
+    ours: tuple[str, frozenset[str], str | None], theirs: tuple[str, frozenset[str], str | None]
+) -> str | None:
+    """Why two small purchases may be one need, or None. Each side is (description key,
+    commodity types, vendor casefolded or None)."""
+    key, types, vendor = ours
+    their_key, their_types, their_vendor = theirs
+    if key == their_key:
+        return "the same description"
+    common = shared_type(types, their_types)
+    if common is not None:
+        return f"commodity code {shown_code(common)}"
+    if vendor and vendor == their_vendor:
+        return "the same vendor"
+    return None

@@ -714,6 +714,20 @@ def split_flagged(ctx: Ctx) -> str | None:
     return None
 
 
+@on_payload("not_launched_vendor", citations.SMALL_PURCHASE, "vendor")
+def to_launched_vendor(ctx: Ctx) -> str | None:
+    named = (ctx.facts.notice.intended_contractor or "").strip()
+    if not named or not pinned.since(ctx.facts.rules_version, pinned.NAMED_VENDOR):
+        return None
+    if (ctx.payload.vendor or "").strip().casefold() != named.casefold():
+        return (
+            f"This small purchase was launched to buy from {named}, whose other small purchases "
+            "the divided-need check counted; it is awarded to that vendor, or launched anew "
+            f"({citations.SMALL_PURCHASE}; {citations.REPETITIVE_NEED})."
+        )
+    return None
+
+
 @on_payload("small_purchase_terms", citations.SMALL_PURCHASE, "price")
 def within_small_purchase_limit(ctx: Ctx) -> str | None:
     p, facts = ctx.payload, ctx.facts

@@ -22,6 +22,10 @@ NO_REVERSE_AUCTION = {
 }
 
 
+# The methods that may complete a small purchase whose cost overran the limit (1.2020(b)(3)).
+OVERRUN_METHODS = ("sole_source", "emergency")
+
+
 def launch_refusal(spec: LaunchSpec, small_purchase_limit: Decimal | None) -> Refusal | None:
     """The first reason the Code refuses this launch, or None."""
     if spec.method == "reverse_auction" and not (spec.auction_determination or "").strip():
@@ -85,6 +89,15 @@ def launch_refusal(spec: LaunchSpec, small_purchase_limit: Decimal | None) -> Re
                 "; ".join(outside),
                 "preferences",
             )
+    if spec.completes_small_purchase is not None and spec.method not in OVERRUN_METHODS:
+        return Refusal(
+            "overrun_method",
+            citations.SMALL_PURCHASE_OVERRUN,
+            "A small purchase whose actual cost exceeds the limit after signing is completed by "
+            "the procedures for sole source or emergency procurement, whichever applies "
+            f"(method 'sole_source' or 'emergency') ({citations.SMALL_PURCHASE_OVERRUN}).",
+            "method",
+        )
     if spec.method == "small_purchase":
         return _small_purchase_refusal(spec, small_purchase_limit)
     if spec.method == "sole_source" and not spec.intended_contractor:

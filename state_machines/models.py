@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from rules.small_purchase import Pricing
+from rules.small_purchase import COMMODITY_CODE_PATTERN, Pricing
 
 State = Literal[
     "draft", "published", "evaluation", "review_window", "awarded", "closed", "cancelled"
@@ -107,7 +107,9 @@ class NoticeFields(Model):
     intended_contractor: str | None = Field(
         default=None,
         max_length=200,
-        description="Sole source: the intended contractor (15-25(c-15)).",
+        description="Sole source: the intended contractor (15-25(c-15)). Small purchase: the "
+        "vendor, when known at launch; the divided-need check counts its other small purchases "
+        "(20-20(a)) and the award goes to it.",
     )
     hearing_at: AwareDatetime | None = Field(
         default=None, description="Sole source: the hearing (20-25), 14 days after the notice."
@@ -126,6 +128,33 @@ class NoticeAmendment(Model):
     opening_at: AwareDatetime | None = None
     intended_contractor: str | None = Field(default=None, min_length=1, max_length=200)
     hearing_at: AwareDatetime | None = None
+
+
+CommodityCode = Annotated[
+    str,
+    Field(
+        pattern=COMMODITY_CODE_PATTERN,
+        description="An NIGP commodity code: class, class-item, group or detail (204, 204-45).",
+    ),
+]
+
+
+class SmallPurchaseOverrun(Model):
+    """A signed small purchase whose actual cost exceeds the limit, completed by a sole source
+    or emergency procurement (44 Ill. Adm. Code 1.2020(b)(3))."""
+
+    small_purchase: str = Field(
+        pattern=REFERENCE_PATTERN, description="The reference of the signed small purchase."
+    )
+    actual_cost: Money = Field(
+        description="The actual cost of completing that contract, over the small purchase limit."
+    )
+    determination: str = Field(
+        min_length=1,
+        max_length=4000,
+        description="The SPO's determination that a supplemental procurement is not "
+        "economically feasible or practicable, and why (1.2020(b)(3)).",
+    )
 
 
 class LaunchSpec(NoticeFields):
@@ -176,6 +205,17 @@ class LaunchSpec(NoticeFields):
         description="Reverse auction: the chief procurement officer's determination that an "
         "electronic auction is in the best interest of the State, published with the notice "
         "(20-10(j)); required for that method.",
+    )
+    commodity_codes: list[CommodityCode] = Field(
+        default_factory=list,
+        max_length=50,
+        description="NIGP commodity codes of what is bought; small purchases sharing one are "
+        "counted together by the divided-need check (20-20(a); 1.2020(d)).",
+    )
+    completes_small_purchase: SmallPurchaseOverrun | None = Field(
+        default=None,
+        description="Sole source or emergency only: the signed small purchase whose cost "
+        "overran the limit and which this procurement completes (1.2020(b)(3)).",
     )
     scoring: dict[str, Any] | None = Field(
         default=None,

@@ -15,6 +15,9 @@ RESIDENT_FIRST = "2026.2"
 AWARDED_VALUE = "2026.2"
 # 2026.2: after a reverse auction, the lowest responsible bidder or no award (20-10(j)).
 AUCTION_LOWEST_ONLY = "2026.2"
+# 2026.3: a small purchase launched naming its vendor is awarded to that vendor, whose other
+# small purchases the divided-need check counted (20-20(a)).
+NAMED_VENDOR = "2026.3"
 
 
 def _parsed(version: str) -> tuple[int, ...] | None:

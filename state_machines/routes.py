@@ -369,7 +369,12 @@ SMALL_PURCHASE = {
     "award": Route(
         ("draft",),
         "awarded",
-        (g.split_resolved, g.within_small_purchase_limit, g.certifications_over_threshold),
+        (
+            g.split_resolved,
+            g.to_launched_vendor,
+            g.within_small_purchase_limit,
+            g.certifications_over_threshold,
+        ),
         fx.apply_award_small_purchase,
         citations.SMALL_PURCHASE,
     ),

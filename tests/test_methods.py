@@ -346,6 +346,170 @@ async def test_divided_need_refused_when_policy_says_so(
     assert second.json()["citation"] == "30 ILCS 500/20-20(a)"
 
 
+async def test_divided_need_counts_a_shared_commodity_code_to_the_cent(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    """Two titles, one type of supply: NIGP class-item 204-45 is shared by 204-45 and the
+    detail code 204-45-12-0001; 60,000.00 + 40,000.00 is the 100,000.00 limit itself, so it is
+    not over; a cent more is (20-20(a); 1.2020(d))."""
+    agency = f"Agency {uuid.uuid4().hex[:6]}"
+    first = driver(api, env, "SP")
+    assert (
+        await first.launch(
+            **small(
+                estimated_value="60000.00",
+                agency=agency,
+                title="Laptops, 2099",
+                commodity_codes=["204-45"],
+            )
+        )
+    ).status_code == 201
+    at_limit = await driver(api, env, "SP").launch(
+        **small(
+            estimated_value="40000.00",
+            agency=agency,
+            title="Portable computers",
+            commodity_codes=["204-45-12-0001"],
+        )
+    )
+    assert at_limit.status_code == 201, at_limit.text
+    assert at_limit.json()["small_purchase"]["split_flag"] is None
+    other_class = await driver(api, env, "SP").launch(
+        **small(
+            estimated_value="40000.01", agency=agency, title="Desks", commodity_codes=["425-60"]
+        )
+    )
+    assert other_class.json()["small_purchase"]["split_flag"] is None
+    over = await driver(api, env, "SP").launch(
+        **small(
+            estimated_value="0.01",
+            agency=agency,
+            title="Notebook computer",
+            commodity_codes=["204"],
+        )
+    )
+    flag = over.json()["small_purchase"]["split_flag"]
+    assert flag is not None and "100,000.01" in flag and "commodity code 204-45" in flag
+    assert first.reference in flag and "1.2020(d)" in flag
+    bad = await driver(api, env, "SP").launch(
+        **small(estimated_value="1.00", commodity_codes=["20"])
+    )
+    assert bad.status_code == 422 and "commodity_codes" in bad.text
+
+
+async def test_divided_need_counts_the_same_vendor_and_the_award_keeps_it(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    """One supplier, two titles: the second small purchase, launched naming the vendor the
+    first was awarded to, is counted with it; its award then goes to that vendor."""
+    agency = f"Agency {uuid.uuid4().hex[:6]}"
+    first = driver(api, env, "SP")
+    assert (
+        await first.launch(**small(estimated_value="70000.00", agency=agency, title="Gravel"))
+    ).status_code == 201
+    await first.ok(
+        "award",
+        {"vendor": "Prairie Aggregates", "price": "70000.00", "standard_certifications": True},
+    )
+    second = driver(api, env, "SP")
+    launched = await second.launch(
+        **small(
+            estimated_value="30000.01",
+            agency=agency,
+            title="Crushed limestone",
+            intended_contractor="prairie aggregates ",
+        )
+    )
+    flag = launched.json()["small_purchase"]["split_flag"]
+    assert flag is not None and f"{first.reference} (the same vendor)" in flag
+    assert "100,000.01" in flag
+    await second.ok(
+        "split-determination",
+        {"decision": "not_divided", "reasons": "A different district's separate need."},
+        actor="spo",
+    )
+    elsewhere = await second.refused("award", {"vendor": "Other Quarry", "price": "30000.01"})
+    assert elsewhere["code"] == "not_launched_vendor" and elsewhere["field"] == "vendor"
+    assert elsewhere["citation"] == "30 ILCS 500/20-20(a)"
+    await second.ok("award", {"vendor": "Prairie Aggregates", "price": "30000.01"})
+
+
+async def test_an_overrun_after_signing_is_completed_by_sole_source_or_emergency(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    """44 Ill. Adm. Code 1.2020(b)(3): when the actual cost of completing a signed small
+    purchase exceeds the small purchase amount and a supplemental procurement is not
+    feasible, the SPO follows sole source or emergency procedures to complete it."""
+    agency = f"Agency {uuid.uuid4().hex[:6]}"
+    sp = driver(api, env, "SP")
+    assert (
+        await sp.launch(**small(estimated_value="95000.00", agency=agency, title="Roof repair"))
+    ).status_code == 201
+
+    def overrun(cost: str, reference: str | None = None) -> dict[str, Any]:
+        return {
+            "small_purchase": reference or sp.reference,
+            "actual_cost": cost,
+            "determination": "Rain damage must be stopped this week; rebidding is not practicable.",
+        }
+
+    unsigned = await driver(api, env, "EM").launch(
+        method="emergency",
+        opening_at=None,
+        agency=agency,
+        completes_small_purchase=overrun("100000.01"),
+    )
+    assert unsigned.status_code == 409
+    assert unsigned.json()["code"] == "overrun_not_signed_small_purchase"
+    await sp.ok(
+        "award", {"vendor": "Ridge Roofing", "price": "95000.00", "standard_certifications": True}
+    )
+    wrong_method = await driver(api, env, "SP").launch(
+        **small(estimated_value="5000.00", agency=agency),
+        completes_small_purchase=overrun("100000.01"),
+    )
+    assert wrong_method.status_code == 409 and wrong_method.json()["code"] == "overrun_method"
+    assert wrong_method.json()["citation"] == "44 Ill. Adm. Code 1.2020(b)(3)"
+    within = await driver(api, env, "EM").launch(
+        method="emergency",
+        opening_at=None,
+        agency=agency,
+        completes_small_purchase=overrun("100000.00"),
+    )
+    assert within.status_code == 409 and within.json()["code"] == "overrun_within_limit"
+    assert within.json()["field"] == "completes_small_purchase.actual_cost"
+    another_agency = await driver(api, env, "EM").launch(
+        method="emergency",
+        opening_at=None,
+        agency=f"{agency} II",
+        completes_small_purchase=overrun("100000.01"),
+    )
+    assert another_agency.json()["code"] == "overrun_not_signed_small_purchase"
+    missing = dict(overrun("100000.01"))
+    del missing["determination"]
+    unjustified = await driver(api, env, "EM").launch(
+        method="emergency", opening_at=None, agency=agency, completes_small_purchase=missing
+    )
+    assert unjustified.status_code == 422 and "determination" in unjustified.text
+    em = driver(api, env, "EM")
+    completed = await em.launch(
+        method="emergency",
+        opening_at=None,
+        agency=agency,
+        completes_small_purchase=overrun("100000.01"),
+    )
+    assert completed.status_code == 201, completed.text
+    view = await sp.get()
+    assert view["small_purchase"]["completed_by"] == [
+        {
+            "reference": em.reference,
+            "method": "emergency",
+            "state": "draft",
+            "actual_cost": "100000.01",
+        }
+    ]
+
+
 # ---- sole source (20-25; 15-25(c-15)) -----------------------------------------------------
 
 

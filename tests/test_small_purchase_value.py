@@ -4,11 +4,19 @@ options included in good faith, a price "month-to-month or in a similar fashion"
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from rules.small_purchase import counted_value, how_counted
+from rules.small_purchase import (
+    COMMODITY_CODE_PATTERN,
+    commodity_type,
+    counted_value,
+    how_counted,
+    same_need,
+)
 from state_machines.launch import launch_refusal
 from state_machines.models import LaunchSpec
 from tests.driver import notice_body
@@ -68,3 +76,47 @@ def test_a_launch_over_the_limit_is_refused(
         return
     assert refusal is not None and refusal.code == "over_small_purchase_limit"
     assert how_counted(pricing, None if options is None else D(options)) in refusal.reason
+
+
+# ---- the same type of need (20-20(a); 1.2020(d)) ---------------------------------------------
+
+
+def _need(key: str, codes: tuple[str, ...] = (), vendor: str | None = None) -> Any:
+    return (key, frozenset(commodity_type(c) for c in codes), vendor)
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "why"),
+    [
+        (_need("road salt"), _need("road salt"), "the same description"),
+        # A detail code and its class-item are one type; the class covers its class-items.
+        (_need("laptops", ("204-45",)), _need("pcs", ("204-45-12-0001",)), "commodity code 204-45"),
+        (_need("laptops", ("204",)), _need("pcs", ("20445",)), "commodity code 204-45"),
+        # Class-items of one class are different types: 204-45 is not 204-46.
+        (_need("laptops", ("204-45",)), _need("monitors", ("204-46",)), None),
+        (_need("gravel", (), "prairie"), _need("limestone", (), "prairie"), "the same vendor"),
+        (_need("gravel", (), "prairie"), _need("limestone", (), None), None),
+        (_need("gravel"), _need("limestone"), None),
+    ],
+)
+def test_what_makes_two_small_purchases_one_need(ours: Any, theirs: Any, why: str | None) -> None:
+    assert same_need(ours, theirs) == why
+    assert same_need(theirs, ours) == why
+
+
+@pytest.mark.parametrize(
+    ("code", "valid"),
+    [
+        ("204", True),
+        ("204-45", True),
+        ("20445", True),
+        ("204-45-12", True),
+        ("204-45-12-0001", True),
+        ("20", False),
+        ("2044", False),
+        ("204-45-1", False),
+        ("ABC", False),
+    ],
+)
+def test_commodity_codes_are_nigp_codes(code: str, valid: bool) -> None:
+    assert (re.fullmatch(COMMODITY_CODE_PATTERN, code) is not None) is valid

@@ -12,7 +12,7 @@ from state_machines.models import Facts, LaunchSpec, RankEntry, TransitionRecord
 TASK_QUEUE = "procurements"
 WORKFLOW_NAME = "Procurement"
 # The rules this code enforces; recorded at launch so a running procurement keeps its rules.
-RULES_VERSION = "2026.2"
+RULES_VERSION = "2026.3"
 
 
 class Carried(BaseModel):

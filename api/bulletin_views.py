@@ -47,6 +47,7 @@ KIND_NAMES: dict[str, str] = {
     "cancellation": "Notice of cancellation",
     "award_rescinded": "Award rescinded",
     "board_recommendation": "Procurement Policy Board recommendation",
+    "cei_recommendation": "Commission on Equity and Inclusion recommendation",
     "contract_voided": "Contract voided",
     "bid_commitments": "Offers received: their commitments, published before the opening",
 }

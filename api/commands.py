@@ -50,9 +50,7 @@ async def view(svc: Services, reference: str, principal: Principal | None) -> di
     )
     if shown.get("small_purchase") is not None:
         # 1.2020(b)(3): the procurements that complete it when its cost overran the limit.
-        shown["small_purchase"]["completed_by"] = await queries.overrun_completions(
-            pool, reference
-        )
+        shown["small_purchase"]["completed_by"] = await queries.overrun_completions(pool, reference)
     return shown
 
 

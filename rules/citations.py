@@ -4,6 +4,9 @@ from __future__ import annotations
 
 # 30 ILCS 500: the Illinois Procurement Code.
 BOARD_RECOMMENDATION = "30 ILCS 500/5-5(h)"
+CEI_RECOMMENDATION = "30 ILCS 500/5-7(e)"
+# The hearing a vendor may request on either body's recommendation.
+RECOMMENDATION_HEARING = "30 ILCS 500/5-5(h); 30 ILCS 500/5-7(e)"
 REVIEW_WINDOW = "30 ILCS 500/5-30(a)"
 REVIEW_WAIVER = "30 ILCS 500/5-30(b)"
 REVIEW_EXEMPTIONS = "30 ILCS 500/5-30(c)"

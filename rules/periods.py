@@ -20,6 +20,12 @@ PUBLICATION_DAYS = 14  # 20-10(c), 20-15(c): notice at least 14 calendar days be
 REVIEW_WINDOW_DAYS = 14  # 5-30(a): Board/Commission may request documents within 14 days
 DOCUMENT_ANSWER_DAYS = 7  # 5-30(a): the agency answers within 7 calendar days of receipt
 MAX_TOLLING_DAYS = 7  # 15-25(b): a late or missing notice to bidders tolls at most 7 days
+EMERGENCY_DOCUMENT_DAYS = 10  # 5-30(c): an emergency contract's documents within 10 days
+RESPONSE_DAYS = 15  # 5-5(h), 5-7(e): the vendor's written response to a recommendation
+HEARING_DAYS = 15  # 5-5(h), 5-7(e): the hearing no later than 15 calendar days after the request
+# 5-7(e): the Commission's recommendation within 7 calendar days after the proposal due date,
+# bid opening date or determination of a Code violation, and again within 7 after a hearing.
+CEI_RECOMMENDATION_DAYS = 7
 
 
 def earliest_opening(published_on: date, rules: CalendarRules) -> date:
@@ -36,9 +42,30 @@ def review_window_ends_on(notice_on: date, rules: CalendarRules) -> date:
     return statutory_deadline(notice_on, REVIEW_WINDOW_DAYS, rules)
 
 
-def document_answer_due(received_on: date, rules: CalendarRules) -> date:
-    """When the agency's documents are due after a Board or Commission request (5-30(a))."""
-    return statutory_deadline(received_on, DOCUMENT_ANSWER_DAYS, rules)
+def document_answer_due(
+    received_on: date, rules: CalendarRules, *, emergency: bool = False
+) -> date:
+    """When the agency's documents are due after a Board or Commission request: 7 calendar
+    days (5-30(a)); for an emergency contract, its copy and documents within 10 (5-30(c))."""
+    days = EMERGENCY_DOCUMENT_DAYS if emergency else DOCUMENT_ANSWER_DAYS
+    return statutory_deadline(received_on, days, rules)
+
+
+def response_due(delivered_on: date, rules: CalendarRules) -> date:
+    """The vendor's written response to a Board or Commission recommendation (5-5(h); 5-7(e))."""
+    return statutory_deadline(delivered_on, RESPONSE_DAYS, rules)
+
+
+def hearing_due(requested_on: date, rules: CalendarRules) -> date:
+    """The latest day of the hearing the vendor requested (5-5(h); 5-7(e))."""
+    return statutory_deadline(requested_on, HEARING_DAYS, rules)
+
+
+def cei_recommendation_due(start: date, rules: CalendarRules) -> date:
+    """The Commission's recommendation is delivered within 7 calendar days after the proposal
+    due date, bid opening date or determination of a Code violation, or after its hearing
+    (5-7(e))."""
+    return statutory_deadline(start, CEI_RECOMMENDATION_DAYS, rules)
 
 
 @dataclass(frozen=True)

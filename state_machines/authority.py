@@ -89,12 +89,30 @@ def _withdraw(principal: Principal, facts: Facts, payload: Any) -> str | None:
     )(principal, facts, payload)
 
 
-def _review_body(principal: Principal, facts: Facts, payload: Any) -> str | None:
-    body = getattr(payload, "body", None)
+def _member_of(principal: Principal, body: str | None) -> str | None:
     expected = {"PPB": "ppb", "CEI": "cei"}.get(body or "")
     if principal.role != expected:
         return f"Only a member of the body named ({body}) acts for it ({citations.REVIEW_WINDOW})."
     return None
+
+
+def _review_body(principal: Principal, facts: Facts, payload: Any) -> str | None:
+    return _member_of(principal, getattr(payload, "body", None))
+
+
+def _recommending_body(principal: Principal, facts: Facts, payload: Any) -> str | None:
+    """A recommendation is made by the body it names, and its hearing held by that body."""
+    body = getattr(payload, "body", None) or (facts.recommendation or {}).get("body")
+    if body is None:  # before recommendations named their body: either body's member
+        return (
+            None
+            if principal.role in ("ppb", "cei")
+            else (
+                f"Only a member of the Board or the Commission acts for it "
+                f"({citations.BOARD_RECOMMENDATION})."
+            )
+        )
+    return _member_of(principal, body)
 
 
 def _awardee(principal: Principal, facts: Facts, payload: Any) -> str | None:
@@ -123,8 +141,11 @@ RULES: dict[str, Check] = {
     "request_documents": _review_body,
     "answer_documents": _agency(),
     "grant_waiver": _review_body,
-    "board_recommendation": roles("ppb", "cei", why=f" ({citations.BOARD_RECOMMENDATION})"),
+    "board_recommendation": _recommending_body,
     "vendor_response": _awardee,
+    "request_review_hearing": _awardee,
+    "hold_review_hearing": _recommending_body,
+    "final_recommendation": roles("cei", why=f" ({citations.CEI_RECOMMENDATION})"),
     "decide_recommendation": roles("cpo", why=f" ({citations.BOARD_RECOMMENDATION})"),
     "record_explanation_filing": _agency(),
     "execute": _agency(),

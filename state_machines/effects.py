@@ -14,7 +14,7 @@ from rules import citations, small_purchase
 from rules.award import lowest_eligible
 from rules.calendar import statutory_deadline
 from rules.notice import HIRING_ENCOURAGEMENT
-from rules.periods import document_answer_due
+from rules.periods import cei_recommendation_due, document_answer_due, hearing_due, response_due
 from state_machines import schedule
 from state_machines.context import Ctx, Effects, fmt
 from state_machines.guards import _ranked, _ranked_bids, amended_notice, tie_resolution
@@ -41,7 +41,6 @@ from state_machines.models import (
 AWARD_AFTER_AUCTION_DAYS = 60  # 20-10(j)
 EMERGENCY_DISCLOSURE_DAYS = 5  # 15-25(c)
 EMERGENCY_EXTENSION_DISCLOSURE_DAYS = 7  # 15-25(c)
-BOARD_RESPONSE_DAYS = 15  # 5-5(h)
 
 
 def invitation(facts: Facts) -> dict[str, Any]:
@@ -307,7 +306,9 @@ def apply_request_documents(ctx: Ctx) -> Effects:
     p: RequestDocuments = ctx.payload
     facts = ctx.facts
     request_id = f"DR-{len(facts.document_requests) + 1}"
-    due = document_answer_due(ctx.today, schedule.calendar_rules(facts))
+    due = document_answer_due(
+        ctx.today, schedule.calendar_rules(facts), emergency=facts.method == "emergency"
+    )
     facts.document_requests.append(
         DocumentRequestRecord(
             request_id=request_id,
@@ -525,8 +526,13 @@ def apply_split_determination(ctx: Ctx) -> Effects:
 
 
 def apply_board_recommendation(ctx: Ctx) -> Effects:
+    """The Board's (5-5(h)) or the Commission's (5-7(e)) recommendation: published, sent to
+    the vendor, who has 15 calendar days to respond and may ask for a hearing."""
     facts, p = ctx.facts, ctx.payload
-    due = statutory_deadline(ctx.today, BOARD_RESPONSE_DAYS, schedule.calendar_rules(facts))
+    body = p.body or "PPB"  # histories before the body was named were the Board's
+    cited = citations.CEI_RECOMMENDATION if body == "CEI" else citations.BOARD_RECOMMENDATION
+    kind = "cei_recommendation" if body == "CEI" else "board_recommendation"
+    due = response_due(ctx.today, schedule.calendar_rules(facts))
     facts.recommendation = {
         "action": p.action,
         "votes_for": p.votes_for,
@@ -536,25 +542,23 @@ def apply_board_recommendation(ctx: Ctx) -> Effects:
         "response_due_on": due.isoformat(),
         "response": None,
         "decision": None,
-    }
+    } | ({"body": body, "citation": cited} if p.body else {})
     vendor = facts.award.vendor if facts.award else None
     content = {
         "reference": facts.reference,
         "action": p.action,
         "grounds": p.grounds,
         "response_due_on": due.isoformat(),
-        "citation": citations.BOARD_RECOMMENDATION,
-    }
+        "citation": cited,
+    } | ({"body": body} if p.body else {})
     effects = Effects(
-        summary=f"Procurement Policy Board recommends to {p.action.replace('_', ' ')} "
+        summary=f"{REVIEW_BODY_NAMES[body]} recommends to {p.action.replace('_', ' ')} "
         f"({p.votes_for} of {p.members_serving}); the vendor may respond by {due.isoformat()} "
-        f"({citations.BOARD_RECOMMENDATION}).",
-        notices=[{"kind": "board_recommendation", "content": content}],
+        f"and ask for a hearing ({cited}).",
+        notices=[{"kind": kind, "content": content}],
     )
     if vendor:
-        effects.messages.append(
-            {"kind": "board_recommendation", "recipients": [vendor], "content": content}
-        )
+        effects.messages.append({"kind": kind, "recipients": [vendor], "content": content})
     return effects
 
 
@@ -568,6 +572,72 @@ def apply_vendor_response(ctx: Ctx) -> Effects:
     return Effects(summary="The vendor's written response to the Board is recorded.")
 
 
+def apply_request_review_hearing(ctx: Ctx) -> Effects:
+    """The hearing is held upon request, "in no event ... later than 15 calendar days after
+    the date of the request" (5-5(h); 5-7(e))."""
+    facts = ctx.facts
+    rec = facts.recommendation
+    assert rec is not None
+    due = hearing_due(ctx.today, schedule.calendar_rules(facts))
+    facts.recommendation = rec | {
+        "hearing": {"requested_on": ctx.today.isoformat(), "due_on": due.isoformat()}
+    }
+    body = REVIEW_BODY_NAMES[rec.get("body", "PPB")]
+    return Effects(
+        summary=f"The vendor requested a hearing before the {body}; it is held no later than "
+        f"{due.isoformat()} ({citations.RECOMMENDATION_HEARING})."
+    )
+
+
+def apply_hold_review_hearing(ctx: Ctx) -> Effects:
+    facts = ctx.facts
+    rec = facts.recommendation
+    assert rec is not None
+    hearing = dict(rec["hearing"]) | {
+        "held_at": ctx.now.isoformat(),
+        "summary": ctx.payload.summary,
+    }
+    summary = "The hearing on the recommendation was held."
+    if rec.get("body") == "CEI":
+        final_due = cei_recommendation_due(ctx.today, schedule.calendar_rules(facts))
+        hearing["final_due_on"] = final_due.isoformat()
+        summary += (
+            f" The Commission delivers its recommendation by {final_due.isoformat()} "
+            f"({citations.CEI_RECOMMENDATION})."
+        )
+    facts.recommendation = rec | {"hearing": hearing}
+    return Effects(summary=summary)
+
+
+def apply_final_recommendation(ctx: Ctx) -> Effects:
+    """Within 7 days after the hearing, the Commission recommends to the CPO whether to void
+    the contract or reject the bid (5-7(e)); withdrawn, nothing is left to decide."""
+    facts, p = ctx.facts, ctx.payload
+    rec = facts.recommendation
+    assert rec is not None
+    final = {"maintained": p.maintained, "reasons": p.reasons, "at": ctx.now.isoformat()}
+    facts.recommendation = rec | {"final": final}
+    content = {
+        "reference": facts.reference,
+        "body": "CEI",
+        "action": rec["action"],
+        "maintained": p.maintained,
+        "reasons": p.reasons,
+        "citation": citations.CEI_RECOMMENDATION,
+    }
+    if not p.maintained:
+        facts.recommendation = facts.recommendation | {
+            "decision": "withdrawn",
+            "decided_at": ctx.now.isoformat(),
+        }
+    verdict = "maintains" if p.maintained else "withdraws"
+    return Effects(
+        summary=f"After the hearing the Commission on Equity and Inclusion {verdict} its "
+        f"recommendation ({citations.CEI_RECOMMENDATION}).",
+        notices=[{"kind": "cei_recommendation", "content": content}],
+    )
+
+
 def apply_decide_recommendation(ctx: Ctx) -> Effects:
     facts, p = ctx.facts, ctx.payload
     rec = facts.recommendation
@@ -579,8 +649,9 @@ def apply_decide_recommendation(ctx: Ctx) -> Effects:
         "decided_at": ctx.now.isoformat(),
     }
     effects = Effects(
-        summary=f"The responsible officer decided to {p.decision} the Board's recommendation "
-        f"({citations.BOARD_RECOMMENDATION})."
+        summary=f"The responsible officer decided to {p.decision} the recommendation of the "
+        f"{REVIEW_BODY_NAMES[rec.get('body', 'PPB')]} "
+        f"({rec.get('citation', citations.BOARD_RECOMMENDATION)})."
     )
     if p.decision == "follow":
         if facts.state == "review_window":

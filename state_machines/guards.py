@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from rules import citations, small_purchase
 from rules.award import RankedBid, describe_problems, explanation_problems, lowest_eligible
@@ -21,7 +22,7 @@ from rules.notice import (
     describe_missing,
     missing_invitation_items,
 )
-from rules.periods import EMERGENCY_MAX_DAYS, earliest_opening
+from rules.periods import EMERGENCY_MAX_DAYS, cei_recommendation_due, earliest_opening
 from rules.proposals import ProposalScores, ScoringPlan, score_problems
 from state_machines import pinned, schedule
 from state_machines.context import Ctx, Guard, GuardTest, fmt, on_payload, when
@@ -832,6 +833,17 @@ def emergency_over(ctx: Ctx) -> str | None:
     return None
 
 
+@when("documents_outstanding", citations.REVIEW_EXEMPTIONS)
+def documents_transmitted(ctx: Ctx) -> str | None:
+    open_ids = [r.request_id for r in ctx.facts.document_requests if r.answered_at is None]
+    if open_ids:
+        return (
+            f"The contract and its documents are still owed for {', '.join(open_ids)} "
+            f"({citations.REVIEW_EXEMPTIONS})."
+        )
+    return None
+
+
 # ---- written explanation filing (20-10(g)) ---------------------------------------------------
 
 
@@ -873,6 +885,53 @@ def three_fifths_vote(ctx: Ctx) -> str | None:
     return None
 
 
+def _rec_citation(rec: dict[str, Any] | None) -> str:
+    """A recommendation's own section: the Commission's 5-7(e), else the Board's 5-5(h)."""
+    return (
+        citations.CEI_RECOMMENDATION
+        if (rec or {}).get("body") == "CEI"
+        else (citations.BOARD_RECOMMENDATION)
+    )
+
+
+@on_payload("review_body_missing", citations.BOARD_RECOMMENDATION, "body")
+def review_body_named(ctx: Ctx) -> str | None:
+    if ctx.payload.body is None and pinned.since(ctx.facts.rules_version, pinned.REVIEW_BODY):
+        return (
+            "Name the body that recommends (field 'body'): 'PPB', the Procurement Policy Board "
+            f"({citations.BOARD_RECOMMENDATION}), or 'CEI', the Commission on Equity and "
+            f"Inclusion ({citations.CEI_RECOMMENDATION})."
+        )
+    return None
+
+
+@on_payload("recommendation_late", citations.CEI_RECOMMENDATION, "violation_determined_on")
+def cei_in_time(ctx: Ctx) -> str | None:
+    """5-7(e): delivered "within 7 calendar days after the proposal due date, bid opening date,
+    or determination of a Code violation"."""
+    p, facts = ctx.payload, ctx.facts
+    if p.body != "CEI":
+        return None
+    if p.violation_determined_on is not None and p.violation_determined_on > ctx.today:
+        return "The determination of a Code violation cannot be later than today."
+    opened_on = local_date(facts.opened_at) if facts.opened_at else None
+    start = p.violation_determined_on or opened_on
+    if start is None:
+        return (
+            "Give the day the Commission determined the Code violation (field "
+            f"'violation_determined_on'); its 7 days count from it ({citations.CEI_RECOMMENDATION})."
+        )
+    due = cei_recommendation_due(start, schedule.calendar_rules(facts))
+    if ctx.today > due:
+        counted = "the determination" if p.violation_determined_on else "the opening"
+        return (
+            f"The Commission delivers its recommendation within 7 calendar days after "
+            f"{counted} on {start.isoformat()}, by {due.isoformat()}; today is "
+            f"{ctx.today.isoformat()} ({citations.CEI_RECOMMENDATION})."
+        )
+    return None
+
+
 @when("recommendation_open", citations.BOARD_RECOMMENDATION)
 def no_open_recommendation(ctx: Ctx) -> str | None:
     rec = ctx.facts.recommendation
@@ -902,6 +961,66 @@ def vendor_may_respond(ctx: Ctx) -> str | None:
     return None
 
 
+@when("no_hearing_to_request", citations.RECOMMENDATION_HEARING)
+def hearing_may_be_requested(ctx: Ctx) -> str | None:
+    rec = ctx.facts.recommendation
+    if rec is None or rec.get("decision") is not None:
+        return "No recommendation awaits a decision; there is nothing to be heard on."
+    if rec.get("hearing") is not None:
+        return f"A hearing was already requested on {rec['hearing']['requested_on']}."
+    return None
+
+
+@when("no_hearing_requested", citations.RECOMMENDATION_HEARING)
+def hearing_requested(ctx: Ctx) -> str | None:
+    rec = ctx.facts.recommendation
+    hearing = (rec or {}).get("hearing")
+    if rec is None or rec.get("decision") is not None or hearing is None:
+        return "No hearing has been requested on an open recommendation."
+    if hearing.get("held_at") is not None:
+        return "The hearing was held."
+    return None
+
+
+@when("no_final_recommendation_owed", citations.CEI_RECOMMENDATION)
+def final_recommendation_owed(ctx: Ctx) -> str | None:
+    rec = ctx.facts.recommendation
+    hearing = (rec or {}).get("hearing") or {}
+    if rec is None or rec.get("decision") is not None or rec.get("body") != "CEI":
+        return "No recommendation of the Commission on Equity and Inclusion is open."
+    if hearing.get("held_at") is None:
+        return (
+            "The Commission delivers its recommendation after the hearing, and none has been "
+            f"held ({citations.CEI_RECOMMENDATION})."
+        )
+    if rec.get("final") is not None:
+        return "The Commission's recommendation after the hearing is recorded."
+    return None
+
+
+@on_payload("hearing_pending", citations.RECOMMENDATION_HEARING, "decision")
+def hearing_done(ctx: Ctx) -> str | None:
+    """A hearing requested is held before the officer decides; after the Commission's hearing,
+    its recommendation is awaited for the 7 days 5-7(e) gives it."""
+    rec = ctx.facts.recommendation or {}
+    hearing = rec.get("hearing")
+    if hearing is None:
+        return None
+    cited = _rec_citation(rec)
+    if hearing.get("held_at") is None:
+        return (
+            f"The vendor requested a hearing, to be held by {hearing['due_on']}; decide after "
+            f"it ({cited})."
+        )
+    final_due = hearing.get("final_due_on")
+    if rec.get("final") is None and final_due and ctx.today <= date.fromisoformat(final_due):
+        return (
+            f"The Commission delivers its recommendation within 7 days after the hearing, by "
+            f"{final_due}; decide after it or that date ({cited})."
+        )
+    return None
+
+
 @on_payload("decision_too_early", citations.BOARD_RECOMMENDATION, "decision")
 def vendor_heard_or_time_passed(ctx: Ctx) -> str | None:
     rec = ctx.facts.recommendation or {}
@@ -909,6 +1028,6 @@ def vendor_heard_or_time_passed(ctx: Ctx) -> str | None:
     if rec.get("response") is None and due is not None and ctx.today <= date.fromisoformat(due):
         return (
             f"The vendor has until {due} to respond in writing (15 calendar days); decide after "
-            f"the response or that date ({citations.BOARD_RECOMMENDATION})."
+            f"the response or that date ({_rec_citation(rec)})."
         )
     return None

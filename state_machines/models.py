@@ -405,10 +405,38 @@ class SplitDetermination(Model):
 
 
 class BoardRecommendation(Model):
+    """A recommendation to void a contract or reject a bid or proposal: the Procurement Policy
+    Board's (5-5(h)) or the Commission on Equity and Inclusion's (5-7(e))."""
+
     action: Literal["void_contract", "reject_bid"]
     votes_for: int = Field(ge=0, le=15)
     members_serving: int = Field(default=5, ge=1, le=15)
     grounds: str = Text
+    # None only in histories recorded before a recommendation named its body.
+    body: ReviewBody | None = Field(
+        default=None, description="'PPB' (5-5(h)) or 'CEI' (5-7(e)); required."
+    )
+    violation_determined_on: date | None = Field(
+        default=None,
+        description="The Commission: the day it determined the Code violation, when its "
+        "7 days count from that and not from the opening (5-7(e)).",
+    )
+
+
+class ReviewHearing(Model):
+    """The hearing held on the vendor's request (5-5(h); 5-7(e))."""
+
+    summary: str = Text
+
+
+class FinalRecommendation(Model):
+    """The Commission's recommendation within 7 days after the hearing (5-7(e))."""
+
+    maintained: bool = Field(
+        description="true: it still recommends voiding the contract or rejecting the bid; "
+        "false: it withdraws the recommendation."
+    )
+    reasons: str = Text
 
 
 class DecideRecommendation(Model):

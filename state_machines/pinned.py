@@ -18,6 +18,8 @@ AUCTION_LOWEST_ONLY = "2026.2"
 # 2026.3: a small purchase launched naming its vendor is awarded to that vendor, whose other
 # small purchases the divided-need check counted (20-20(a)).
 NAMED_VENDOR = "2026.3"
+# 2026.3: a recommendation names its body, the Board (5-5(h)) or the Commission (5-7(e)).
+REVIEW_BODY = "2026.3"
 
 
 def _parsed(version: str) -> tuple[int, ...] | None:

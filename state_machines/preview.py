@@ -19,13 +19,13 @@ from rules.periods import (
     DOCUMENT_ANSWER_DAYS,
     EMERGENCY_MAX_DAYS,
     PUBLICATION_DAYS,
+    RESPONSE_DAYS,
     REVIEW_WINDOW_DAYS,
     ProtestRules,
     review_window_exemption,
 )
 from state_machines.effects import (
     AWARD_AFTER_AUCTION_DAYS,
-    BOARD_RESPONSE_DAYS,
     EMERGENCY_DISCLOSURE_DAYS,
 )
 from state_machines.guards import SMALL_PURCHASE_CERTIFICATION_THRESHOLD
@@ -189,7 +189,7 @@ def preview(
         out.add(
             "board_recommendation_response_if_made_on_award_day",
             awarded,
-            BOARD_RESPONSE_DAYS,
+            RESPONSE_DAYS,
             citations.BOARD_RECOMMENDATION,
             "A vendor has 15 calendar days to answer a Board recommendation.",
             rules,

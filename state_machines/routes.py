@@ -29,6 +29,7 @@ from state_machines.models import (
     ExtendAwardDate,
     ExtendEmergency,
     FileProtest,
+    FinalRecommendation,
     GrantWaiver,
     HoldHearing,
     Model,
@@ -39,6 +40,7 @@ from state_machines.models import (
     RegisterBid,
     RequestBestAndFinal,
     RequestDocuments,
+    ReviewHearing,
     ScoreProposals,
     SplitDetermination,
     State,
@@ -105,6 +107,9 @@ TRIGGERS: dict[str, Trigger] = {
         Trigger("grant_waiver", GrantWaiver, citations.REVIEW_WAIVER),
         Trigger("board_recommendation", BoardRecommendation, citations.BOARD_RECOMMENDATION),
         Trigger("vendor_response", VendorResponse, citations.BOARD_RECOMMENDATION),
+        Trigger("request_review_hearing", Empty, citations.RECOMMENDATION_HEARING),
+        Trigger("hold_review_hearing", ReviewHearing, citations.RECOMMENDATION_HEARING),
+        Trigger("final_recommendation", FinalRecommendation, citations.CEI_RECOMMENDATION),
         Trigger("decide_recommendation", DecideRecommendation, citations.BOARD_RECOMMENDATION),
         Trigger("record_explanation_filing", RecordFiling, citations.AWARD),
         Trigger("execute", Empty, citations.REVIEW_WAIVER),
@@ -144,7 +149,7 @@ _AFTER_AWARD: dict[str, Route] = {
     "board_recommendation": Route(
         ("evaluation", "review_window", "awarded"),
         None,
-        (g.no_open_recommendation, g.three_fifths_vote),
+        (g.no_open_recommendation, g.review_body_named, g.three_fifths_vote, g.cei_in_time),
         fx.apply_board_recommendation,
     ),
     "vendor_response": Route(
@@ -153,10 +158,28 @@ _AFTER_AWARD: dict[str, Route] = {
         (g.vendor_may_respond,),
         fx.apply_vendor_response,
     ),
+    "request_review_hearing": Route(
+        ("evaluation", "review_window", "awarded"),
+        None,
+        (g.hearing_may_be_requested,),
+        fx.apply_request_review_hearing,
+    ),
+    "hold_review_hearing": Route(
+        ("evaluation", "review_window", "awarded"),
+        None,
+        (g.hearing_requested,),
+        fx.apply_hold_review_hearing,
+    ),
+    "final_recommendation": Route(
+        ("evaluation", "review_window", "awarded"),
+        None,
+        (g.final_recommendation_owed,),
+        fx.apply_final_recommendation,
+    ),
     "decide_recommendation": Route(
         ("evaluation", "review_window", "awarded"),
         None,
-        (g.recommendation_open, g.vendor_heard_or_time_passed),
+        (g.recommendation_open, g.vendor_heard_or_time_passed, g.hearing_done),
         fx.apply_decide_recommendation,
     ),
     "record_explanation_filing": Route(
@@ -393,9 +416,25 @@ EMERGENCY = {
         citations.EMERGENCY,
     ),
     "publish_disclosure": Route(("awarded",), None, (g.disclosure_pending,), fx.apply_disclosure),
+    # 5-30(c): no review window, but the Board or the Commission may still ask for the
+    # contract and its documents, due within 10 calendar days.
+    "request_documents": Route(
+        ("awarded",), None, (), fx.apply_request_documents, citations.REVIEW_EXEMPTIONS
+    ),
+    "answer_documents": Route(
+        ("awarded",),
+        None,
+        (g.open_request,),
+        fx.apply_answer_documents,
+        citations.REVIEW_EXEMPTIONS,
+    ),
     "extend_emergency": Route(("awarded",), None, (), fx.apply_extend_emergency),
     "close": Route(
-        ("awarded",), "closed", (g.emergency_over,), fx.apply_close, citations.EMERGENCY
+        ("awarded",),
+        "closed",
+        (g.emergency_over, g.documents_transmitted),
+        fx.apply_close,
+        citations.EMERGENCY,
     ),
     "cancel": Route(("draft",), "cancelled", (), fx.apply_cancel),
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from rules import citations
 from rules.award import EXPLANATION_FILING_DAYS
@@ -259,15 +260,20 @@ def deadlines(facts: Facts, now: datetime) -> list[Deadline]:
             )
         )
     if facts.recommendation is not None and facts.recommendation.get("decision") is None:
-        due = date.fromisoformat(facts.recommendation["response_due_on"])
+        out.extend(_recommendation(facts.recommendation))
+    emergency = facts.method == "emergency"
+    for request in facts.document_requests:
         out.append(
             Deadline(
-                "board_recommendation_response",
-                end_of_day(due),
-                citations.BOARD_RECOMMENDATION,
-                "The vendor's written response to the Board's recommendation is due.",
-                met=facts.recommendation.get("response") is not None,
-                last_day=due,
+                f"documents_due:{request.request_id}",
+                end_of_day(request.due_on),
+                citations.REVIEW_EXEMPTIONS if emergency else citations.REVIEW_WINDOW,
+                f"The contract and its documents requested by the {request.body} are due."
+                if emergency
+                else f"Documents requested by the {request.body} are due.",
+                met=request.answered_at is not None,
+                last_day=request.due_on,
+                duty=True,
             )
         )
     for i, disclosure in enumerate(facts.disclosures, start=1):
@@ -316,18 +322,6 @@ def _after_award(facts: Facts, now: datetime, rules: CalendarRules) -> list[Dead
                 "both waive in writing.",
                 met=waived_by_both(facts) or facts.executed_at is not None,
                 last_day=last,
-            )
-        )
-    for request in facts.document_requests:
-        out.append(
-            Deadline(
-                f"documents_due:{request.request_id}",
-                end_of_day(request.due_on),
-                citations.REVIEW_WINDOW,
-                f"Documents requested by the {request.body} are due.",
-                met=request.answered_at is not None,
-                last_day=request.due_on,
-                duty=True,
             )
         )
     if award.explanation is not None:
@@ -402,6 +396,51 @@ def business_days_before(day: date, count: int, rules: CalendarRules) -> date:
 # Period ends reminded like duties (30 ILCS 500/5-30(a): the Board review window;
 # 15-25(b), 44 Ill. Adm. Code 1.5550: the award protest period), for procurements that
 # pinned them at launch.
+def _recommendation(rec: dict[str, Any]) -> list[Deadline]:
+    """An open recommendation's dates: the vendor's response, the hearing it asked for, and
+    the Commission's recommendation after its hearing (5-5(h); 5-7(e))."""
+    cited = rec.get("citation", citations.BOARD_RECOMMENDATION)
+    due = date.fromisoformat(rec["response_due_on"])
+    out = [
+        Deadline(
+            "board_recommendation_response",
+            end_of_day(due),
+            cited,
+            "The vendor's written response to the recommendation is due.",
+            met=rec.get("response") is not None,
+            last_day=due,
+        )
+    ]
+    hearing = rec.get("hearing")
+    if hearing is not None:
+        hearing_on = date.fromisoformat(hearing["due_on"])
+        out.append(
+            Deadline(
+                "recommendation_hearing_due",
+                end_of_day(hearing_on),
+                cited,
+                "The hearing the vendor requested is held no later than this day.",
+                met=hearing.get("held_at") is not None,
+                last_day=hearing_on,
+                duty=True,
+            )
+        )
+        if hearing.get("final_due_on"):
+            final_on = date.fromisoformat(hearing["final_due_on"])
+            out.append(
+                Deadline(
+                    "cei_recommendation_after_hearing_due",
+                    end_of_day(final_on),
+                    citations.CEI_RECOMMENDATION,
+                    "The Commission delivers its recommendation within 7 days after the hearing.",
+                    met=rec.get("final") is not None,
+                    last_day=final_on,
+                    duty=True,
+                )
+            )
+    return out
+
+
 REMINDED_PERIODS = ("review_window_ends", "award_protest_closes")
 
 

@@ -137,6 +137,15 @@ COMMANDS: list[tuple[str, str, Any, set[str]]] = [
     # Only the awarded vendor answers the Board; this procurement has no award, so nobody.
     ("POST", "/board-recommendations/response", {"summary": "s"}, set()),
     ("POST", "/board-recommendations/decision", {"decision": "decline", "reasons": "r"}, {"cpo"}),
+    ("POST", "/board-recommendations/hearing-request", None, set()),
+    # No recommendation names its body yet: a member of either body may record a hearing.
+    ("POST", "/board-recommendations/hearing", {"summary": "s"}, {"ppb", "cei"}),
+    (
+        "POST",
+        "/board-recommendations/final",
+        {"maintained": True, "reasons": "r"},
+        {"cei"},
+    ),
     ("POST", "/bids", {"vendor": VENDOR, "amount": "10.00"}, {"vendor"}),
     ("PUT", "/bids/" + "0" * 32, {"vendor": VENDOR, "amount": "11.00"}, {"vendor"}),
     ("POST", "/bids/" + "0" * 32 + "/withdraw", {}, {"vendor"}),

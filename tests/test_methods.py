@@ -656,15 +656,33 @@ async def test_board_recommendation_holds_execution_until_decided(
     bids = await d.through_opening()
     await d.advance_to(chicago(2099, 3, 17, 10))
     await d.ok("award", {"bid_id": bids["Bolt Industries"]})
+    unnamed = await d.refused(
+        "board-recommendations",
+        {"action": "reject_bid", "votes_for": 3, "members_serving": 5, "grounds": "Conflict."},
+        actor="ppb",
+    )
+    assert unnamed["code"] == "review_body_missing" and unnamed["field"] == "body"
     weak = await d.refused(
         "board-recommendations",
-        {"action": "reject_bid", "votes_for": 2, "members_serving": 5, "grounds": "Conflict."},
+        {
+            "action": "reject_bid",
+            "votes_for": 2,
+            "members_serving": 5,
+            "grounds": "Conflict.",
+            "body": "PPB",
+        },
         actor="ppb",
     )
     assert weak["citation"] == "30 ILCS 500/5-5(h)"
     made = await d.ok(
         "board-recommendations",
-        {"action": "reject_bid", "votes_for": 3, "members_serving": 5, "grounds": "Conflict."},
+        {
+            "action": "reject_bid",
+            "votes_for": 3,
+            "members_serving": 5,
+            "grounds": "Conflict.",
+            "body": "PPB",
+        },
         actor="ppb",
     )
     # Tue 17 Mar + 15 = Wed 1 Apr.
@@ -690,6 +708,175 @@ async def test_board_recommendation_holds_execution_until_decided(
     executed = await d.ok("execute")
     assert executed["state"] in ("awarded", "closed")
     assert executed["executed_at"] is not None
+
+
+def cei(**extra: Any) -> dict[str, Any]:
+    return {
+        "action": "reject_bid",
+        "votes_for": 3,
+        "members_serving": 5,
+        "grounds": "Utilization plan not met.",
+        "body": "CEI",
+        **extra,
+    }
+
+
+async def test_commission_recommends_within_seven_days_of_the_opening(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    """5-7(e): the Commission's recommendation "shall be delivered ... within 7 calendar days
+    after the proposal due date, bid opening date, or determination of a Code violation".
+    Opened Monday 16 March 2099: the last day is Monday 23 March."""
+    d = driver(api, env, "CEI")
+    await d.through_opening()
+    await d.advance_to(chicago(2099, 3, 24, 10))
+    late = await d.refused("board-recommendations", cei(), actor="cei")
+    assert late["code"] == "recommendation_late"
+    assert late["citation"] == "30 ILCS 500/5-7(e)"
+    assert "2099-03-16" in late["reason"] and "2099-03-23" in late["reason"]
+    future = await d.refused(
+        "board-recommendations", cei(violation_determined_on="2099-03-25"), actor="cei"
+    )
+    assert future["code"] == "recommendation_late"
+    board_member = await d.post(
+        "board-recommendations", cei(violation_determined_on="2099-03-17"), actor="ppb"
+    )
+    assert board_member.status_code == 403
+    # A violation determined on Tuesday 17 March: 7 days end today, Tuesday 24 March.
+    made = await d.ok(
+        "board-recommendations", cei(violation_determined_on="2099-03-17"), actor="cei"
+    )
+    rec = made["board_recommendation"]
+    assert rec["body"] == "CEI" and rec["citation"] == "30 ILCS 500/5-7(e)"
+    kinds = [n["kind"] for n in await notices(d)]
+    assert "cei_recommendation" in kinds
+
+
+async def test_a_hearing_on_request_then_the_commissions_recommendation_within_seven_days(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    """5-7(e): the vendor has 15 calendar days to respond; a hearing is held on its request no
+    later than 15 calendar days after the request; within 7 days after the hearing the
+    Commission delivers its recommendation. The officer decides only after all of that."""
+    d = driver(api, env, "CEI")
+    bids = await d.through_opening()
+    await d.advance_to(chicago(2099, 3, 17, 10))
+    await d.ok("award", {"bid_id": bids["Bolt Industries"]})
+    await d.ok("board-recommendations", cei(), actor="cei")
+    assert (
+        await d.post("board-recommendations/hearing-request", actor="Acme Supply")
+    ).status_code == 403
+    # Tuesday 17 March + 15 = Wednesday 1 April.
+    await d.ok("board-recommendations/hearing-request", actor="Bolt Industries")
+    asked = await d.get()
+    assert asked["board_recommendation"]["hearing"] == {
+        "requested_on": "2099-03-17",
+        "due_on": "2099-04-01",
+    }
+    again = await d.refused("board-recommendations/hearing-request", actor="Bolt Industries")
+    assert again["code"] == "no_hearing_to_request"
+    await d.ok(
+        "board-recommendations/response",
+        {"summary": "Plan met; see exhibits."},
+        actor="Bolt Industries",
+    )
+    pending = await d.refused(
+        "board-recommendations/decision", {"decision": "follow", "reasons": "r"}, actor="cpo"
+    )
+    assert pending["code"] == "hearing_pending" and "2099-04-01" in pending["reason"]
+    early_final = await d.refused(
+        "board-recommendations/final", {"maintained": True, "reasons": "r"}, actor="cei"
+    )
+    assert early_final["code"] == "no_final_recommendation_owed"
+    assert (
+        await d.post("board-recommendations/hearing", {"summary": "Heard."}, actor="ppb")
+    ).status_code == 403
+    await d.advance_to(chicago(2099, 3, 20, 10))
+    held = await d.ok(
+        "board-recommendations/hearing", {"summary": "Heard both sides."}, actor="cei"
+    )
+    # Friday 20 March + 7 = Friday 27 March.
+    assert held["board_recommendation"]["hearing"]["final_due_on"] == "2099-03-27"
+    due = {x["name"]: x for x in held["deadlines"]}
+    assert due["cei_recommendation_after_hearing_due"]["due_on"] == "2099-03-27"
+    assert due["recommendation_hearing_due"]["status"] == "met"
+    await d.advance_to(chicago(2099, 3, 27, 16))
+    waiting = await d.refused(
+        "board-recommendations/decision", {"decision": "follow", "reasons": "r"}, actor="cpo"
+    )
+    assert waiting["code"] == "hearing_pending" and "2099-03-27" in waiting["reason"]
+    withdrawn = await d.ok(
+        "board-recommendations/final",
+        {"maintained": False, "reasons": "Exhibits show the plan met."},
+        actor="cei",
+    )
+    assert withdrawn["board_recommendation"]["decision"] == "withdrawn"
+    # Withdrawn, it holds nothing: no decision is left to take.
+    none_left = await d.refused(
+        "board-recommendations/decision", {"decision": "follow", "reasons": "r"}, actor="cpo"
+    )
+    assert none_left["code"] == "no_recommendation"
+
+
+async def test_the_officer_decides_once_the_commissions_seven_days_after_the_hearing_pass(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    d = driver(api, env, "CEI")
+    bids = await d.through_opening()
+    await d.advance_to(chicago(2099, 3, 17, 10))
+    await d.ok("award", {"bid_id": bids["Bolt Industries"]})
+    await d.ok("board-recommendations", cei(), actor="cei")
+    await d.ok("board-recommendations/hearing-request", actor="Bolt Industries")
+    await d.ok("board-recommendations/hearing", {"summary": "Heard."}, actor="cei")
+    # Held Tuesday 17 March: the Commission's 7 days end Tuesday 24 March; the vendor's 15 on
+    # Wednesday 1 April. On 2 April the officer decides without either.
+    await d.advance_to(chicago(2099, 4, 2, 9))
+    decided = await d.ok(
+        "board-recommendations/decision",
+        {"decision": "decline", "reasons": "No basis."},
+        actor="cpo",
+    )
+    assert decided["board_recommendation"]["decision"] == "decline"
+    late_final = await d.refused(
+        "board-recommendations/final", {"maintained": True, "reasons": "r"}, actor="cei"
+    )
+    assert late_final["code"] == "no_final_recommendation_owed"
+
+
+async def test_an_emergency_contracts_documents_within_ten_days(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    """5-30(c): no review window for an emergency contract, but on the Board's or the
+    Commission's written request the agency transmits a copy of the contract and its
+    documents within 10 calendar days; until then the procurement does not close."""
+    d = driver(api, env, "EM")
+    assert (await d.launch(method="emergency", opening_at=None)).status_code == 201
+    await d.ok(
+        "award",
+        {
+            "vendor": "Flood Pumps Inc",
+            "price": "48000.00",
+            "reasons": "Levee breach.",
+            "term_days": 10,
+        },
+    )
+    asked = await d.ok(
+        "document-requests", {"body": "CEI", "description": "Contract and invoices."}, actor="cei"
+    )
+    request = asked["document_requests"][0]
+    # Monday 2 March + 10 = Thursday 12 March.
+    assert request["due_on"] == "2099-03-12"
+    due = {x["name"]: x for x in asked["deadlines"]}
+    assert due["documents_due:DR-1"]["citation"] == "30 ILCS 500/5-30(c)"
+    await d.ok("disclosures", {"description": "Pumps for the levee.", "total_cost": "48000.00"})
+    # The 10-day term ended on 11 March; the documents are still owed, so it stays open.
+    await d.advance_to(chicago(2099, 3, 13, 9))
+    assert (await d.get())["state"] == "awarded"
+    answered = await d.post(
+        f"document-requests/{request['request_id']}/answer", {"summary": "Sent by e-mail."}
+    )
+    assert answered.status_code == 200, answered.text
+    assert await env.client.get_workflow_handle(d.reference).result() == "closed"
 
 
 async def test_written_explanation_filed_before_closing(

@@ -35,6 +35,7 @@ from state_machines.models import (
     ExtendEmergency,
     Facts,
     FileProtest,
+    FinalRecommendation,
     GrantWaiver,
     HoldHearing,
     LaunchSpec,
@@ -47,6 +48,7 @@ from state_machines.models import (
     RegisterBid,
     RequestBestAndFinal,
     RequestDocuments,
+    ReviewHearing,
     ScoreEntry,
     ScoreProposals,
     SplitDetermination,
@@ -192,9 +194,15 @@ def payload(name: str, m: ProcurementMachine, now: datetime, choose: Chooser) ->
         "answer_documents": lambda: AnswerDocuments(request_id="DR-1", summary="Sent."),
         "grant_waiver": lambda: GrantWaiver(body="PPB" if flag else "CEI"),
         "board_recommendation": lambda: BoardRecommendation(
-            action="reject_bid", votes_for=choose.integer(2, 5), grounds="Grounds."
+            action="reject_bid",
+            votes_for=choose.integer(2, 5),
+            grounds="Grounds.",
+            body="PPB" if flag else "CEI",
         ),
         "vendor_response": lambda: VendorResponse(summary="Response."),
+        "request_review_hearing": Empty,
+        "hold_review_hearing": lambda: ReviewHearing(summary="Heard."),
+        "final_recommendation": lambda: FinalRecommendation(maintained=flag, reasons="Reasons."),
         "decide_recommendation": lambda: DecideRecommendation(
             decision="follow" if flag else "decline", reasons="Reasons."
         ),

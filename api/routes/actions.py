@@ -24,6 +24,7 @@ from state_machines.models import (
     ExtendAwardDate,
     ExtendEmergency,
     FileProtest,
+    FinalRecommendation,
     GrantWaiver,
     HoldHearing,
     Model,
@@ -33,6 +34,7 @@ from state_machines.models import (
     RecordFiling,
     RequestBestAndFinal,
     RequestDocuments,
+    ReviewHearing,
     ScoreEntry,
     SplitDetermination,
     VendorResponse,
@@ -189,6 +191,28 @@ action(
     "On a three-fifths vote; the vendor has 15 days to respond; execution waits (5-5(h)).",
 )
 action("board-recommendations/response", "vendor_response", VendorResponse, "The vendor's response")
+action(
+    "board-recommendations/hearing-request",
+    "request_review_hearing",
+    None,
+    "The vendor requests a hearing",
+    "Held no later than 15 calendar days after the request (5-5(h); 5-7(e)).",
+)
+action(
+    "board-recommendations/hearing",
+    "hold_review_hearing",
+    ReviewHearing,
+    "Record the hearing held",
+    "By a member of the body that recommended; after the Commission's hearing its "
+    "recommendation is due within 7 days (5-7(e)).",
+)
+action(
+    "board-recommendations/final",
+    "final_recommendation",
+    FinalRecommendation,
+    "The Commission's recommendation after the hearing",
+    "Maintained or withdrawn, within 7 days after the hearing (5-7(e)).",
+)
 action(
     "board-recommendations/decision",
     "decide_recommendation",

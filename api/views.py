@@ -108,6 +108,7 @@ def procurement_view(
         if facts.emergency_term_ends_on
         else None,
         "explanation_filed_with": facts.explanation_filed_with,
+        "failed_bid_notices": facts.failed_bid_notices,
         "board_recommendation": facts.recommendation,
         "deadlines": [d.as_dict(now) for d in schedule.deadlines(facts, now)],
         "next_deadline": _next(facts, now),

@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 
 import workflows
 from activities.cooperative import CooperativeActivities
+from activities.failed_bids import FailedBidActivities
 from activities.persistence import PersistActivities
 from activities.tabulation import TabulationActivities
 from db.sealing import Sealer
@@ -27,10 +28,12 @@ def activity_functions(pool: asyncpg.Pool, sealer: Sealer) -> list[object]:
     persist = PersistActivities(pool)
     tabulation = TabulationActivities(pool, sealer)
     cooperative = CooperativeActivities(pool)
+    failed_bids = FailedBidActivities(pool)
     return [
         persist.persist_step,
         tabulation.tabulate_bids,
         tabulation.score_proposals,
+        failed_bids.failed_bid_notices,
         cooperative.order_facts,
         cooperative.persist_order,
     ]

@@ -148,6 +148,7 @@ RULES: dict[str, Check] = {
     "final_recommendation": roles("cei", why=f" ({citations.CEI_RECOMMENDATION})"),
     "decide_recommendation": roles("cpo", why=f" ({citations.BOARD_RECOMMENDATION})"),
     "record_explanation_filing": _agency(),
+    "deliver_failed_bid_notice": _agency(),
     "execute": _agency(),
     "publish_disclosure": _agency(),
     "extend_emergency": roles(

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from rules import citations, small_purchase
+from rules import citations, failed_bid, small_purchase
 from rules.award import lowest_eligible
 from rules.calendar import statutory_deadline
 from rules.notice import HIRING_ENCOURAGEMENT
@@ -635,6 +635,39 @@ def apply_final_recommendation(ctx: Ctx) -> Effects:
         summary=f"After the hearing the Commission on Equity and Inclusion {verdict} its "
         f"recommendation ({citations.CEI_RECOMMENDATION}).",
         notices=[{"kind": "cei_recommendation", "content": content}],
+    )
+
+
+def apply_failed_bids(ctx: Ctx) -> Effects:
+    """The notices an award makes owing, due within the calendar quarter in which the 4th bid
+    was rejected (20-10(g-5))."""
+    due = failed_bid.quarter_end(ctx.today)
+    added = [
+        n.model_dump(mode="json") | {"due_on": due.isoformat(), "delivered_at": None}
+        for n in ctx.payload.notices
+    ]
+    ctx.facts.failed_bid_notices.extend(added)
+    names = ", ".join(n["vendor"] for n in added)
+    return Effects(
+        summary=f"After 4 consecutive bids for the same services not awarded, {names} must be "
+        f"given in writing why each was not, by certified copy by {due.isoformat()} "
+        f"({citations.FAILED_BID_NOTICE})."
+    )
+
+
+def apply_deliver_failed_bid_notice(ctx: Ctx) -> Effects:
+    p = ctx.payload
+    vendor = p.vendor
+    for notice in ctx.facts.failed_bid_notices:
+        if notice["vendor"].casefold() == p.vendor.strip().casefold():
+            notice.update(
+                {"delivered_at": ctx.now.isoformat(), "means": p.means, "reasons": p.reasons}
+            )
+            vendor = notice["vendor"]
+    how = "by certified copy" if p.means == "certified_copy" else "disclosed electronically"
+    return Effects(
+        summary=f"The reasons for its 4 failed bids were given to {vendor} {how} "
+        f"({citations.FAILED_BID_NOTICE})."
     )
 
 

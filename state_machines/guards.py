@@ -844,6 +844,33 @@ def documents_transmitted(ctx: Ctx) -> str | None:
     return None
 
 
+# ---- failed bid notice (20-10(g-5)) ----------------------------------------------------------
+
+
+@on_payload("no_failed_bid_notice_owed", citations.FAILED_BID_NOTICE, "vendor")
+def failed_bid_notice_owed(ctx: Ctx) -> str | None:
+    vendor = ctx.payload.vendor.strip().casefold()
+    for notice in ctx.facts.failed_bid_notices:
+        if notice["vendor"].casefold() == vendor:
+            if notice.get("delivered_at") is None:
+                return None
+            return f"The failed bid notice to {notice['vendor']} is recorded."
+    owed = ", ".join(n["vendor"] for n in ctx.facts.failed_bid_notices) or "none"
+    return f"No failed bid notice is owed to {ctx.payload.vendor} (owed: {owed})."
+
+
+@when("failed_bid_notice_outstanding", citations.FAILED_BID_NOTICE)
+def failed_bid_notices_given(ctx: Ctx) -> str | None:
+    owed = [n for n in ctx.facts.failed_bid_notices if n.get("delivered_at") is None]
+    if owed:
+        return (
+            f"The written reasons for 4 consecutive failed bids are still owed to "
+            f"{', '.join(n['vendor'] for n in owed)}, by {owed[0]['due_on']} "
+            f"({citations.FAILED_BID_NOTICE})."
+        )
+    return None
+
+
 # ---- written explanation filing (20-10(g)) ---------------------------------------------------
 
 

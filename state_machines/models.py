@@ -423,6 +423,34 @@ class BoardRecommendation(Model):
     )
 
 
+class FailedBidNotice(Model):
+    """A bidder's 4 consecutive bids not awarded, to be explained in writing (20-10(g-5))."""
+
+    vendor: str
+    references: list[str]
+    due_on: date | None = None  # filled when recorded: the end of the calendar quarter
+
+
+class FailedBidsOwed(Model):
+    """The workflow's record, at an award, of the failed bid notices it makes owing."""
+
+    notices: list[FailedBidNotice] = Field(max_length=500)
+
+
+class DeliverFailedBidNotice(Model):
+    """The agency's record that it gave a bidder the reasons for its 4 failed bids."""
+
+    vendor: str = Field(min_length=1, max_length=200)
+    means: Literal["certified_copy", "disclosed_electronically"] = Field(
+        description="'certified_copy': the written reasons sent by certified copy; "
+        "'disclosed_electronically': the information was already disclosed by e-mail or on "
+        "the agency's procurement bulletin under its written policy (20-10(g-5))."
+    )
+    reasons: str = Field(
+        min_length=1, max_length=8000, description="Why each of the 4 bids was not awarded."
+    )
+
+
 class ReviewHearing(Model):
     """The hearing held on the vendor's request (5-5(h); 5-7(e))."""
 
@@ -639,6 +667,7 @@ class Facts(Model):
     disclosures: list[dict[str, Any]] = Field(default_factory=list)
     emergency_extensions: list[dict[str, Any]] = Field(default_factory=list)
     explanation_filed_with: list[str] = Field(default_factory=list)
+    failed_bid_notices: list[dict[str, Any]] = Field(default_factory=list)  # 20-10(g-5)
     recommendation: dict[str, Any] | None = None
     protest_override: dict[str, Any] | None = None
     withdrawn_bids: list[str] = Field(default_factory=list)

@@ -23,11 +23,13 @@ from state_machines.models import (
     Cancel,
     DecideProtest,
     DecideRecommendation,
+    DeliverFailedBidNotice,
     DetermineBid,
     EmergencyDisclosure,
     Empty,
     ExtendAwardDate,
     ExtendEmergency,
+    FailedBidsOwed,
     FileProtest,
     FinalRecommendation,
     GrantWaiver,
@@ -112,6 +114,10 @@ TRIGGERS: dict[str, Trigger] = {
         Trigger("final_recommendation", FinalRecommendation, citations.CEI_RECOMMENDATION),
         Trigger("decide_recommendation", DecideRecommendation, citations.BOARD_RECOMMENDATION),
         Trigger("record_explanation_filing", RecordFiling, citations.AWARD),
+        Trigger(
+            "record_failed_bids", FailedBidsOwed, citations.FAILED_BID_NOTICE, fired_by="decision"
+        ),
+        Trigger("deliver_failed_bid_notice", DeliverFailedBidNotice, citations.FAILED_BID_NOTICE),
         Trigger("execute", Empty, citations.REVIEW_WAIVER),
         Trigger("publish_disclosure", EmergencyDisclosure, citations.EMERGENCY_DISCLOSURE),
         Trigger("extend_emergency", ExtendEmergency, citations.EMERGENCY),
@@ -185,6 +191,13 @@ _AFTER_AWARD: dict[str, Route] = {
     "record_explanation_filing": Route(
         ("review_window", "awarded"), None, (g.explanation_filing_due,), fx.apply_record_filing
     ),
+    "record_failed_bids": Route(("review_window", "awarded"), None, (), fx.apply_failed_bids),
+    "deliver_failed_bid_notice": Route(
+        ("review_window", "awarded"),
+        None,
+        (g.failed_bid_notice_owed,),
+        fx.apply_deliver_failed_bid_notice,
+    ),
     "execute": Route(
         ("review_window",),
         "awarded",
@@ -216,6 +229,7 @@ _AFTER_AWARD: dict[str, Route] = {
             g.no_pending_protest_close,
             g.explanation_filed,
             g.no_open_recommendation,
+            g.failed_bid_notices_given,
         ),
         fx.apply_close,
     ),

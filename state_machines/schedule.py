@@ -261,6 +261,20 @@ def deadlines(facts: Facts, now: datetime) -> list[Deadline]:
         )
     if facts.recommendation is not None and facts.recommendation.get("decision") is None:
         out.extend(_recommendation(facts.recommendation))
+    for i, owed in enumerate(facts.failed_bid_notices, start=1):
+        due = date.fromisoformat(owed["due_on"])
+        out.append(
+            Deadline(
+                f"failed_bid_notice_due:{i}",
+                end_of_day(due),
+                citations.FAILED_BID_NOTICE,
+                f"Give {owed['vendor']} in writing, by certified copy, why each of its 4 "
+                "consecutive bids was not awarded (within the calendar quarter).",
+                met=owed.get("delivered_at") is not None,
+                last_day=due,
+                duty=True,
+            )
+        )
     emergency = facts.method == "emergency"
     for request in facts.document_requests:
         out.append(

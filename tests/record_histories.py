@@ -392,6 +392,60 @@ SCENARIOS["proposals_intake_best_and_final"] = proposals_with_best_and_final
 SCENARIOS["procurement_continued_as_new"] = procurement_continued_as_new
 
 
+async def cei_recommendation_heard(d: Driver) -> None:
+    """The Commission's recommendation, the vendor's hearing, its withdrawal after it (5-7(e))."""
+    bids = await d.through_opening()
+    await d.advance_to(chicago(2099, 3, 17, 10))
+    await d.ok("award", {"bid_id": bids["Bolt Industries"]})
+    await d.ok(
+        "board-recommendations",
+        {"action": "reject_bid", "votes_for": 3, "grounds": "Plan not met.", "body": "CEI"},
+        actor="cei",
+    )
+    await d.ok("board-recommendations/hearing-request", actor="Bolt Industries")
+    await d.ok("board-recommendations/response", {"summary": "Met."}, actor="Bolt Industries")
+    await d.advance_to(chicago(2099, 3, 20, 10))
+    await d.ok("board-recommendations/hearing", {"summary": "Heard."}, actor="cei")
+    await d.ok("board-recommendations/final", {"maintained": False, "reasons": "Met."}, actor="cei")
+    await d.advance_to(chicago(2099, 4, 2, 9))
+    await d.ok("execute")
+
+
+async def failed_bid_notice_given(d: Driver) -> None:
+    """The 4th of four Department of Transportation awards to one bidder owes the others the
+    reasons within the quarter (20-10(g-5))."""
+    earlier = [Driver(d.api, d.env, f"{d.reference}-{i}") for i in (1, 2, 3)]
+    drivers = [*earlier, d]
+    for i, each in enumerate(drivers):
+        await each.launch(
+            agency="Department of Transportation",
+            chief_procurement_office="CPO-DOT",
+            title=f"Roadside mowing, district {i + 1}",
+            commodity_codes=["988-45"],
+        )
+        await each.ok("publish")
+        for vendor, amount in (("Acme Supply", "98000.00"), ("Bolt Industries", "91500.50")):
+            await each.bid(vendor, amount)
+    await d.advance_to(chicago(2099, 3, 16, 14))
+    for each in drivers:
+        await each.ok("opening", {"witnesses": ["R. Witness"]})
+    for hour, each in enumerate(drivers):
+        await each.advance_to(chicago(2099, 3, 17, 9 + hour))
+        rows = (await each.read("/tabulation")).json()["rows"]
+        bolt = next(r["bid_id"] for r in rows if r["vendor"] == "Bolt Industries")
+        await each.ok("award", {"bid_id": bolt})
+    await d.ok(
+        "failed-bid-notices",
+        {"vendor": "Acme Supply", "means": "certified_copy", "reasons": "Higher each time."},
+    )
+    await d.advance_to(chicago(2099, 4, 2, 9))
+    await d.ok("execute")
+
+
+SCENARIOS["cei_recommendation_heard"] = cei_recommendation_heard
+SCENARIOS["failed_bid_notice_given"] = failed_bid_notice_given
+
+
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server = pgserver.get_server(Path(tmp) / "pg", cleanup_mode="stop")

@@ -879,6 +879,74 @@ async def test_an_emergency_contracts_documents_within_ten_days(
     assert await env.client.get_workflow_handle(d.reference).result() == "closed"
 
 
+async def test_four_failed_bids_to_transportation_owe_the_reasons_within_the_quarter(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    """20-10(g-5): Acme Supply and Cobalt Corp bid for the same services (NIGP 988-45) in four
+    invitations of the Department of Transportation and lose each to Bolt Industries. The 4th
+    award, on Tuesday 17 March 2099, owes each of them the written reasons by certified copy
+    by 31 March, the end of that calendar quarter; the procurement does not close until then."""
+    agency = f"Department of Transportation {uuid.uuid4().hex[:6]}"
+    ds = [driver(api, env, "DOT") for _ in range(4)]
+    for i, d in enumerate(ds):
+        launched = await d.launch(
+            agency=agency,
+            chief_procurement_office="CPO-DOT",
+            title=f"Roadside mowing, district {i + 1}",
+            commodity_codes=["988-45"],
+        )
+        assert launched.status_code == 201, launched.text
+        await d.ok("publish")
+        for vendor, amount in (
+            ("Acme Supply", "98000.00"),
+            ("Bolt Industries", "91500.50"),
+            ("Cobalt Corp", "104250.00"),
+        ):
+            assert (await d.bid(vendor, amount)).status_code == 201
+    await ds[0].advance_to(chicago(2099, 3, 16, 14))
+    awards = []
+    for d in ds:
+        await d.ok("opening", {"witnesses": ["R. Witness"]})
+        rows = (await d.read("/tabulation")).json()["rows"]
+        awards.append(next(r["bid_id"] for r in rows if r["vendor"] == "Bolt Industries"))
+    for hour, (d, bid_id) in enumerate(zip(ds, awards, strict=True)):
+        await d.advance_to(chicago(2099, 3, 17, 9 + hour))
+        awarded = await d.ok("award", {"bid_id": bid_id})
+        if d is not ds[-1]:
+            assert awarded["failed_bid_notices"] == []
+    fourth = ds[-1]
+    view = await fourth.get()
+    owed = {n["vendor"]: n for n in view["failed_bid_notices"]}
+    assert sorted(owed) == ["Acme Supply", "Cobalt Corp"]
+    assert owed["Acme Supply"]["references"] == [d.reference for d in ds]
+    assert owed["Acme Supply"]["due_on"] == "2099-03-31"
+    due = {x["name"]: x for x in view["deadlines"]}
+    assert due["failed_bid_notice_due:1"]["due_on"] == "2099-03-31"
+    assert due["failed_bid_notice_due:1"]["citation"] == "30 ILCS 500/20-10(g-5)"
+    step = next(h for h in view["history"] if h["trigger"] == "record_failed_bids")
+    assert "2099-03-31" in step["summary"]
+    winner = await fourth.refused(
+        "failed-bid-notices",
+        {"vendor": "Bolt Industries", "means": "certified_copy", "reasons": "r"},
+    )
+    assert winner["code"] == "no_failed_bid_notice_owed"
+    await fourth.advance_to(chicago(2099, 4, 2, 9))
+    held = (await fourth.get())["state"]
+    assert held == "awarded" or held == "review_window"
+    for vendor in ("Acme Supply", "Cobalt Corp"):
+        await fourth.ok(
+            "failed-bid-notices",
+            {
+                "vendor": vendor,
+                "means": "certified_copy",
+                "reasons": "Each bid was higher than the lowest responsive and responsible bid.",
+            },
+        )
+    if held == "review_window":
+        await fourth.ok("execute")
+    assert await env.client.get_workflow_handle(fourth.reference).result() == "closed"
+
+
 async def test_written_explanation_filed_before_closing(
     api: httpx.AsyncClient, env: WorkflowEnvironment, pool: asyncpg.Pool
 ) -> None:

@@ -28,12 +28,15 @@ from state_machines.models import (
     Cancel,
     DecideProtest,
     DecideRecommendation,
+    DeliverFailedBidNotice,
     DetermineBid,
     EmergencyDisclosure,
     Empty,
     ExtendAwardDate,
     ExtendEmergency,
     Facts,
+    FailedBidNotice,
+    FailedBidsOwed,
     FileProtest,
     FinalRecommendation,
     GrantWaiver,
@@ -201,6 +204,12 @@ def payload(name: str, m: ProcurementMachine, now: datetime, choose: Chooser) ->
         ),
         "vendor_response": lambda: VendorResponse(summary="Response."),
         "request_review_hearing": Empty,
+        "record_failed_bids": lambda: FailedBidsOwed(
+            notices=[FailedBidNotice(vendor="Only Co", references=["A", "B", "C", "D"])]
+        ),
+        "deliver_failed_bid_notice": lambda: DeliverFailedBidNotice(
+            vendor="Only Co", means="certified_copy", reasons="Higher each time."
+        ),
         "hold_review_hearing": lambda: ReviewHearing(summary="Heard."),
         "final_recommendation": lambda: FinalRecommendation(maintained=flag, reasons="Reasons."),
         "decide_recommendation": lambda: DecideRecommendation(

@@ -144,6 +144,18 @@ class ScoreRequest(BaseModel):
     seq: int = 0
 
 
+class FailedBidRequest(BaseModel):
+    """Which unsuccessful bidders of an award now owe a failed bid notice (20-10(g-5))."""
+
+    reference: str
+    agency: str
+    description_key: str
+    commodity_codes: list[str]
+    awarded_vendor: str
+    # This procurement's bidders, as ranked at the opening (public once awarded, 20-10(d)).
+    bidders: list[str]
+
+
 class TabulateResult(BaseModel):
     """The ranking of the opened bids: identities and ranks only, never amounts; and the
     SHA-256 of the commitments the Bulletin listed before they were opened."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -25,7 +25,7 @@ from workflows import continuation
 from workflows.errors import forbidden_error, refusal_error
 
 with workflow.unsafe.imports_passed_through():
-    from rules import citations, small_purchase
+    from rules import citations, failed_bid, small_purchase
     from state_machines import intake, schedule
     from state_machines.authority import forbidden
     from state_machines.models import (
@@ -33,6 +33,8 @@ with workflow.unsafe.imports_passed_through():
         Command,
         Empty,
         Facts,
+        FailedBidNotice,
+        FailedBidsOwed,
         Model,
         OpenBids,
         ScoreProposals,
@@ -50,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.payloads import (
         Carried,
         CommandResult,
+        FailedBidRequest,
         LaunchInput,
         OutgoingMessage,
         OutgoingNotice,
@@ -70,6 +73,8 @@ _PERSIST_RETRY = RetryPolicy(
 )
 _ACTIVITY_TIMEOUT = timedelta(seconds=10)
 REMINDERS_PATCH = "deadline-reminders"
+# The failed bid notice at an award (20-10(g-5)): an activity that older histories lack.
+FAILED_BID_PATCH = "failed-bid-notice"
 SEARCH_PATCH = "search-attributes"
 LOCAL_PERSIST_PATCH = "persist-as-local-activity"
 
@@ -235,6 +240,8 @@ class ProcurementWorkflow:
                     role=cmd.principal.role if cmd.principal else None,
                     request_id=cmd.request_id,
                 )
+                if cmd.trigger == "award":
+                    effects += await self._failed_bids(now)
             except Refused as refused:
                 raise refusal_error(refused.refusal) from None
             await self._persist(effects, in_command=True)
@@ -362,6 +369,41 @@ class ProcurementWorkflow:
         )
         return payload.model_copy(
             update={"ranking": result.ranking, "commitments_digest": result.commitments_digest}
+        )
+
+    async def _failed_bids(self, now: datetime) -> list[Effects]:
+        """20-10(g-5): at an award of the Department of Transportation, the Capital Development
+        Board or the Tollway, the unsuccessful bidders whose 4th consecutive bid for the same
+        services this was are owed the written reasons within the quarter."""
+        facts = self.facts
+        award = facts.award
+        if (
+            award is None
+            or facts.state != "review_window"
+            or not failed_bid.applies(
+                facts.method, facts.spec.chief_procurement_office, facts.spec.agency
+            )
+            or not workflow.patched(FAILED_BID_PATCH)
+        ):
+            return []
+        owed = await workflow.execute_activity(
+            "failed_bid_notices",
+            FailedBidRequest(
+                reference=facts.reference,
+                agency=facts.spec.agency,
+                description_key=description_key(facts.spec.title),
+                commodity_codes=facts.spec.commodity_codes,
+                awarded_vendor=award.vendor,
+                bidders=[r.vendor for r in facts.ranking],
+            ),
+            result_type=list[FailedBidNotice],
+            start_to_close_timeout=_ACTIVITY_TIMEOUT,
+            retry_policy=_PERSIST_RETRY,
+        )
+        if not owed:
+            return []
+        return self.machine.fire(
+            "record_failed_bids", FailedBidsOwed(notices=owed), SYSTEM_ACTOR, now
         )
 
     async def _score(self, payload: Model) -> ScoreProposals:

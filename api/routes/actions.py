@@ -19,6 +19,7 @@ from state_machines.models import (
     BoardRecommendation,
     Cancel,
     DecideRecommendation,
+    DeliverFailedBidNotice,
     DetermineBid,
     EmergencyDisclosure,
     ExtendAwardDate,
@@ -182,6 +183,14 @@ action(
     RecordFiling,
     "File the explanation",
     "With the LAC, the CEI and the PPB within 14 days of the decision (20-10(g)).",
+)
+action(
+    "failed-bid-notices",
+    "deliver_failed_bid_notice",
+    DeliverFailedBidNotice,
+    "Record the failed bid notice given",
+    "The written reasons for each of a bidder's 4 consecutive failed bids, by certified copy "
+    "within the calendar quarter, or already disclosed electronically (20-10(g-5)).",
 )
 action(
     "board-recommendations",

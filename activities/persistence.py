@@ -1,4 +1,5 @@
-"""The ``persist_step`` activity: one step's read model, audit, Bulletin and outbox writes.
+"""The ``persist_step`` activity: one step's read model (with its calendar of deadlines),
+audit, Bulletin and outbox writes.
 
 All four are written in one transaction, each keyed by (reference, seq, ...), so a retried
 activity writes nothing twice and a notice never leaves without the state it reports.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncpg
 from temporalio import activity
 
-from db import audit, bids
+from db import audit, bids, deadlines
 from state_machines.effects import BIDDERS
 from workflows.payloads import PersistStep
 
@@ -24,7 +25,7 @@ class PersistActivities:
     @activity.defn(name="persist_step")
     async def persist_step(self, step: PersistStep) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
+            written = await conn.execute(
                 """
                 INSERT INTO procurements (reference, agency, method, state, title,
                     next_deadline_name, next_deadline_at, launch_digest, revision, snapshot,
@@ -54,6 +55,11 @@ class PersistActivities:
                 step.estimated_value,
                 step.description_key,
             )
+            if written == "INSERT 0 1":
+                # Only a newer step than the one kept rewrites its calendar of deadlines.
+                await deadlines.replace(
+                    conn, step.reference, step.agency, step.method, step.snapshot, step.updated_at
+                )
             for a in step.audit:
                 automatic = a.actor == SYSTEM_ACTOR
                 await audit.append(

@@ -20,6 +20,7 @@ from api.routes import (
     bulletin,
     calendar,
     dashboard,
+    dashboard_calendar,
     dev,
     procurements,
     public_bulletin,
@@ -94,6 +95,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(public_bulletin.router)
     app.include_router(schedule.router)
     app.include_router(dashboard.router)
+    app.include_router(dashboard_calendar.router)
     if services.simulated is not None:
         # The simulated clock exists only on the time-skipping server; elsewhere these
         # routes are absent, not merely refused.

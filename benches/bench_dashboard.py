@@ -1,4 +1,5 @@
-"""The dashboard with 100,000 procurements in the read model: how long its list takes.
+"""The dashboard with 100,000 procurements in the read model: how long its list and its
+calendar of deadlines take.
 
     .venv/bin/python benches/bench_dashboard.py [--rows 100000] [--runs 200]
 
@@ -6,11 +7,13 @@ Starts an embedded PostgreSQL in a scratch directory (or uses DATABASE_URL, whic
 an empty database), applies the migrations, and loads the read model with COPY: procurements
 of forty agencies by every method and in every state, with openings, awards, document
 requests and protests spread around today, so some are overdue and some have a protest
-pending. It then times, ``--runs`` times each:
+pending; and the calendar's table with every deadline of each. It then times, ``--runs``
+times each:
 
 - the list query and the counts query, straight on PostgreSQL, for several filters and orders;
+- the calendar's query for a month and for two weeks, of every agency and of one;
 - the pages as a browser gets them, through the ASGI application: the JSON list (query,
-  counts and rendering), one procurement, and the HTML page;
+  counts and rendering), one procurement, the calendar, and the HTML page;
 
 and prints the median and the 95th percentile in milliseconds, then the plans PostgreSQL
 chose (EXPLAIN ANALYZE) for the main queries. A measurement, not a test: nothing fails.
@@ -42,6 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from api import dashboard_queries as dq
 from api.app import create_app
 from api.services import Services
+from db.deadlines import COLUMNS as DEADLINE_COLUMNS
+from db.deadlines import deadline_rows, facts_of
 from db.migrate import upgrade
 from db.pool import create_pool
 from db.users import create_user
@@ -356,10 +361,17 @@ def rows(count: int, today: date) -> Iterator[tuple]:
         yield procurement(n, method, state, today, rng)
 
 
+def deadlines_of(row: tuple) -> list[tuple]:
+    """The calendar's rows of one procurement, as its write would keep them."""
+    reference, agency, method = row[0], row[1], row[2]
+    return deadline_rows(reference, agency, method, facts_of(row[9]), row[11])
+
+
 async def load(dsn: str, count: int) -> float:
     today = datetime.now(CHICAGO).date()
     started = time.perf_counter()
     batch: list[tuple] = []
+    dates: list[tuple] = []
     conn = await asyncpg.connect(dsn)
     try:
         # COPY sends binary rows: jsonb's binary form is a version byte, then the text.
@@ -370,15 +382,25 @@ async def load(dsn: str, count: int) -> float:
             schema="pg_catalog",
             format="binary",
         )
+
+        async def flush() -> None:
+            await conn.copy_records_to_table("procurements", records=batch, columns=COLUMNS)
+            await conn.copy_records_to_table(
+                "procurement_deadlines", records=dates, columns=DEADLINE_COLUMNS
+            )
+            batch.clear()
+            dates.clear()
+
         for row in rows(count, today):
             batch.append(row)
+            dates.extend(deadlines_of(row))
             if len(batch) == 5000:
-                await conn.copy_records_to_table("procurements", records=batch, columns=COLUMNS)
-                batch = []
+                await flush()
         if batch:
-            await conn.copy_records_to_table("procurements", records=batch, columns=COLUMNS)
+            await flush()
         await conn.execute("VACUUM ANALYZE procurements")
         await conn.execute("VACUUM ANALYZE procurement_counts")
+        await conn.execute("VACUUM ANALYZE procurement_deadlines")
     finally:
         await conn.close()
     return time.perf_counter() - started
@@ -438,6 +460,8 @@ async def main() -> None:
         )
         pending = await pool.fetchval("SELECT count(*) FROM procurements WHERE protest_pending")
         print(f"overdue now: {overdue:,}; protest pending: {pending:,}")
+        kept = await pool.fetchval("SELECT count(*) FROM procurement_deadlines")
+        print(f"deadlines kept for the calendar: {kept:,}")
 
         agency = AGENCY
         cases: list[tuple[str, dq.Filters, str, str]] = [
@@ -477,6 +501,14 @@ async def main() -> None:
         sql, params = dq.counts_sql(dq.Filters(), now)
         p50, p95 = await measure(args.runs, partial(pool.fetch, sql, *params))
         report("counts per state: every agency, counting the rows", p50, p95)
+        for name, days, scope in CALENDARS:
+            first = now.astimezone(CHICAGO).date()
+            first -= timedelta(days=first.weekday())
+            last = first + timedelta(days=days - 1)
+            call = partial(dq.calendar_deadlines, pool, first, last, scope, None, 5000)
+            p50, p95 = await measure(args.runs, call)
+            shown = len((await call())[0])
+            report(f"{name} ({shown:,} deadlines)", p50, p95)
 
         # The pages, through the application as a browser asks for them.
         services = Services(
@@ -523,6 +555,18 @@ async def main() -> None:
                     f"GET /v1/dashboard/procurements/{reference}",
                     get(f"/v1/dashboard/procurements/{reference}"),
                 ),
+                (
+                    "GET /v1/dashboard/calendar (a month, every agency)",
+                    get("/v1/dashboard/calendar"),
+                ),
+                (
+                    "GET /v1/dashboard/calendar?agency=…",
+                    get("/v1/dashboard/calendar", agency=agency),
+                ),
+                (
+                    "GET /v1/dashboard/calendar?view=agenda&agency=…",
+                    get("/v1/dashboard/calendar", view="agenda", agency=agency),
+                ),
                 ("GET /dashboard (the HTML page)", get("/dashboard")),
             ):
                 p50, p95 = await measure(args.runs, call)
@@ -536,6 +580,9 @@ async def main() -> None:
         await explain(pool, "counts per state: every agency, from the kept totals", sql, params)
         sql, params = dq.counts_sql(dq.Filters(overdue=True), now)
         await explain(pool, "counts per state: overdue, counting the rows", sql, params)
+        today = now.astimezone(CHICAGO).date()
+        sql, params = dq.calendar_sql(today, today + timedelta(days=41), agency, None, 5000)
+        await explain(pool, "calendar: one agency, six weeks", sql, params)
         await pool.close()
     finally:
         if server is not None:
@@ -552,6 +599,12 @@ COUNTS = [
     ("counts per state: overdue", dq.Filters(overdue=True)),
     ("counts per state: protest pending", dq.Filters(protest_pending=True)),
     ("counts per state: due within 7 days", dq.Filters(due_within_days=7)),
+]
+# (name, days shown from this week's Monday, agency): the month grid shows up to six weeks.
+CALENDARS: list[tuple[str, int, str | None]] = [
+    ("calendar: six weeks, every agency", 42, None),
+    ("calendar: six weeks, one agency", 42, AGENCY),
+    ("calendar: two weeks, one agency", 14, AGENCY),
 ]
 
 

@@ -1,5 +1,6 @@
-"""The supervisors' dashboard: its list (filters, counts per state, sorting, paging), one
-procurement's timeline and open items, who may look, the pages, and the event stream.
+"""The supervisors' dashboard: its list (filters, counts per state, sorting, paging, the last
+step), one procurement's timeline (every step and date) and open items, the calendar of
+deadlines (a month, two weeks), who may look, the pages, and the event stream.
 
 Procurements are launched through the API on the time-skipping server from the anchor,
 Monday 2 March 2099, 09:00 in Chicago; the clock then moves to Tuesday 17 March, 00:30, so
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -22,6 +24,10 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from api.routes import dashboard
+from db.deadlines import COLUMNS as DEADLINE_COLUMNS
+from db.deadlines import deadline_rows
+from db.migrate import upgrade
+from db.pool import create_pool
 from rules.calendar import CalendarRules, DeclaredClosure, default_rules, is_excluded_day
 from rules.periods import ProtestRules
 from state_machines import schedule
@@ -156,9 +162,16 @@ async def test_list_filters_counts_sorting_and_paging(
         "label": "Bid opening",
         "due_at": chicago(2099, 3, 16, 14).isoformat(),
         "due_on": "2099-03-16",
+        "date_only": False,
         "days_left": -1,
         "status": "overdue",
     }
+    # The list names the last step, not only when it was taken.
+    assert late["last_step"]["name"] == "publish"
+    assert late["last_step"]["label"] == "Notice published in the Bulletin"
+    assert datetime.fromisoformat(late["last_step"]["at"]) < NOW
+    assert rows[s.draft]["last_step"]["name"] == "launch"
+    assert rows[s.protest]["last_step"]["name"] == "file_protest"
     assert late["page_url"] == f"/dashboard/procurements/{s.overdue}"
     assert rows[s.protest]["protest_pending"] is True and rows[s.protest]["overdue"] is False
     assert rows[s.protest]["next_deadline"]["days_left"] == 6  # Monday 23 March
@@ -323,7 +336,13 @@ async def test_agencies_see_their_own_and_vendors_and_the_public_nothing(
         assert len(seen["items"]) == 4
 
     vendor = await as_role(api, "vendor")
-    for path in (LIST, f"{LIST}/{s.overdue}", "/v1/dashboard/agencies", "/v1/dashboard/events"):
+    for path in (
+        LIST,
+        f"{LIST}/{s.overdue}",
+        "/v1/dashboard/agencies",
+        "/v1/dashboard/events",
+        "/v1/dashboard/calendar",
+    ):
         response = await api.get(path, headers=vendor)
         assert response.status_code == 403, path
         assert "vendors" in response.json()["reason"].lower()
@@ -347,15 +366,24 @@ async def test_procurement_timeline_history_and_open_items(
     late = response.json()
     assert late["state"] == "published" and late["agency"] == s.agency
     timeline = late["timeline"]
-    # The notice's 14 days ran on 16 March; solicitation protests closed at the opening.
-    assert [(d["name"], d["status"]) for d in timeline["past"]] == [
-        ("earliest_opening", "met"),
-        ("solicitation_protest_closes", "passed"),
+    # The steps taken, then the notice's 14 days, which ran on 16 March (a day, not a
+    # moment), and solicitation protests, closed at the opening.
+    assert [(d["kind"], d["name"], d["status"]) for d in timeline["past"]] == [
+        ("step", "launch", "done"),
+        ("step", "publish", "done"),
+        ("deadline", "earliest_opening", "met"),
+        ("deadline", "solicitation_protest_closes", "passed"),
     ]
+    earliest = timeline["past"][2]
+    assert earliest["date_only"] is True and earliest["due_on"] == "2099-03-16"
+    assert timeline["past"][3]["date_only"] is False
+    assert timeline["past"][1]["label"] == "Notice published in the Bulletin"
+    assert timeline["past"][1]["citation"] == "30 ILCS 500/20-10(c)"
     assert [(d["name"], d["status"]) for d in timeline["current"]] == [("bid_opening", "overdue")]
     assert timeline["coming"] == []
     opening = timeline["current"][0]
     assert opening["label"] == "Bid opening" and opening["days_left"] == -1
+    assert opening["date_only"] is False
     assert opening["citation"] and opening["description"]
     assert late["open_items"] == {"document_requests": [], "protests": [], "filings_due": []}
     assert [h["trigger"] for h in late["history"]][:2] == ["launch", "publish"]
@@ -385,6 +413,261 @@ async def test_procurement_timeline_history_and_open_items(
     assert missing.status_code == 404
     bad = await api.get(f"{LIST}/not a reference", headers=cpo)
     assert bad.status_code == 422
+
+
+CALENDAR = "/v1/dashboard/calendar"
+
+
+async def calendar(
+    api: httpx.AsyncClient, headers: dict[str, str], **params: Any
+) -> dict[str, Any]:
+    response = await api.get(CALENDAR, params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def on_days(body: dict[str, Any]) -> set[tuple[str, str, str]]:
+    return {(d["reference"], d["name"], d["due_on"]) for d in body["deadlines"]}
+
+
+async def through_award(
+    api: httpx.AsyncClient, env: WorkflowEnvironment, agency: str, reference: str, **launch: Any
+) -> tuple[Driver, str]:
+    """Launched and published on Monday 2 March, two bids, opened on 16 March at 14:00,
+    awarded to the lowest on Tuesday 17 March at 10:00: the Board review window's last day is
+    Tuesday 31 March (17 + 14), and so is the award protest period's, to 17:00."""
+    proc = Driver(api, env, reference)
+    assert (await proc.launch(agency=agency, **launch)).status_code == 201
+    await proc.ok("publish")
+    bids = {}
+    for vendor, amount in (("Acme Supply", "98000.00"), ("Bolt Industries", "91500.50")):
+        response = await proc.bid(vendor, amount)
+        assert response.status_code == 201, response.text
+        bids[vendor] = response.json()["bid_id"]
+    await proc.advance_to(chicago(2099, 3, 16, 14))
+    await proc.ok("opening", {"witnesses": ["R. Witness"]})
+    await proc.advance_to(chicago(2099, 3, 17, 10))
+    await proc.ok("award", {"bid_id": bids["Bolt Industries"]})
+    return proc, bids["Bolt Industries"]
+
+
+async def test_a_closed_procurement_shows_every_step_and_its_days_as_days(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    tag = uuid.uuid4().hex[:6].upper()
+    agency = f"Department of Public Health {tag}"
+    reference = f"DPH-{tag}-Z"
+    proc, _ = await through_award(api, env, agency, reference)
+    cpo = await as_role(api, "cpo")
+
+    async def detail() -> dict[str, Any]:
+        response = await api.get(f"{LIST}/{reference}", headers=cpo)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    # In the review window: its end is the day the API gives, 31 March, a whole day; the
+    # protest period closes at a moment of that day.
+    record = await proc.get()
+    assert record["review_window"]["ends_on"] == "2099-03-31"
+    shown = await detail()
+    dates = {
+        d["name"]: d
+        for group in ("current", "coming")
+        for d in shown["timeline"][group]
+        if d["kind"] == "deadline"
+    }
+    window = dates["review_window_ends"]
+    assert window["due_on"] == "2099-03-31" and window["on"] == "2099-03-31"
+    assert window["date_only"] is True
+    assert window["due_at"] == "2099-04-01T00:00:00-05:00"  # kept as the instant it has run
+    assert window["citation"] == "30 ILCS 500/5-30(a)" and window["days_left"] == 14
+    protests = dates["award_protest_closes"]
+    assert protests["due_at"] == "2099-03-31T17:00:00-05:00" and protests["date_only"] is False
+    # The calendar puts the window on its last day, never on the midnight after it.
+    month = await calendar(api, cpo, on="2099-03-17", agency=agency)
+    assert (reference, "review_window_ends", "2099-03-31") in on_days(month)
+    assert not [d for d in month["deadlines"] if d["due_on"] == "2099-04-01"]
+    [kept] = [d for d in month["deadlines"] if d["name"] == "review_window_ends"]
+    assert kept["date_only"] is True and kept["status"] == "upcoming"
+
+    await proc.advance_to(chicago(2099, 4, 1, 0, 1))
+    await proc.ok("execute")
+    assert await env.client.get_workflow_handle(reference).result() == "closed"
+
+    async def closed() -> dict[str, Any] | None:
+        body = await detail()
+        return body if body["state"] == "closed" else None
+
+    timeline = (await eventually(closed))["timeline"]
+    assert timeline["current"] == [] and timeline["coming"] == []
+    assert [(d["kind"], d["name"], d["status"]) for d in timeline["past"]] == [
+        ("step", "launch", "done"),
+        ("step", "publish", "done"),
+        ("deadline", "earliest_opening", "met"),
+        ("step", "open_bids", "done"),
+        ("step", "award", "done"),
+        ("deadline", "award_protest_closes", "met"),
+        ("deadline", "review_window_ends", "met"),
+        ("step", "execute", "done"),
+        ("step", "close", "done"),
+    ]
+    past = {d["name"]: d for d in timeline["past"]}
+    assert past["open_bids"]["label"] == "Offers opened"
+    assert chicago(2099, 3, 16, 14) <= datetime.fromisoformat(past["open_bids"]["at"])
+    assert datetime.fromisoformat(past["open_bids"]["at"]) < chicago(2099, 3, 16, 14, 1)
+    assert past["award"]["from_state"] == "evaluation"
+    assert past["award"]["to_state"] == "review_window"
+    assert past["execute"]["label"] == "Contract executed"
+    assert past["execute"]["citation"] == "30 ILCS 500/5-30(b)"
+    assert past["close"]["actor"] == "system" and past["close"]["to_state"] == "closed"
+    assert past["review_window_ends"]["due_on"] == "2099-03-31"
+    assert past["review_window_ends"]["date_only"] is True
+    assert all(d["citation"] for d in timeline["past"])
+
+    row = (await listing(api, cpo, agency=agency))["items"][0]
+    assert row["last_step"]["name"] == "close" and row["last_step"]["label"] == "Closed"
+    # Still on the calendar of March, as what was met.
+    month = await calendar(api, cpo, on="2099-03-01", agency=agency)
+    assert {(d["name"], d["status"]) for d in month["deadlines"]} == {
+        ("earliest_opening", "met"),
+        ("award_protest_closes", "met"),
+        ("review_window_ends", "met"),
+    }
+
+
+async def test_calendar_month_and_two_weeks_in_the_callers_scope(
+    api: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    s = seeded
+    mine = {s.overdue, s.protest, s.draft, s.later}
+    cpo = await as_role(api, "cpo")
+
+    async def settled() -> dict[str, Any] | None:
+        body = await calendar(api, cpo, on="2099-03-17", agency=s.agency)
+        return body if {d["reference"] for d in body["deadlines"]} == mine - {s.draft} else None
+
+    month = await eventually(settled)
+    # March 2099 in whole weeks, Monday to Sunday: 1 March is a Sunday, 31 March a Tuesday.
+    assert (month["view"], month["on"], month["starts_on"], month["ends_on"]) == (
+        "month",
+        "2099-03-17",
+        "2099-02-23",
+        "2099-04-05",
+    )
+    assert (month["today"], month["previous"], month["next"]) == (
+        "2099-03-17",
+        "2099-02-01",
+        "2099-04-01",
+    )
+    assert month["truncated"] is False and month["viewer"]["role"] == "cpo"
+    # Every deadline the procurements' own records give for these days, and nothing else.
+    expected = set()
+    for reference in mine:
+        view = (await api.get(f"/v1/procurements/{reference}", headers=cpo)).json()
+        for d in view["deadlines"]:
+            if "2099-02-23" <= d["due_on"] <= "2099-04-05":
+                expected.add((reference, d["name"], d["due_on"], d["due_at"], d["status"]))
+    got = {
+        (d["reference"], d["name"], d["due_on"], d["due_at"], d["status"])
+        for d in month["deadlines"]
+    }
+    assert got == expected
+    keys = [(d["due_on"], datetime.fromisoformat(d["due_at"])) for d in month["deadlines"]]
+    assert keys == sorted(keys)
+    by_key = {(d["reference"], d["name"]): d for d in month["deadlines"]}
+    opening = by_key[(s.overdue, "bid_opening")]
+    assert opening["due_on"] == "2099-03-16" and opening["status"] == "overdue"
+    assert opening["days_left"] == -1 and opening["date_only"] is False
+    assert opening["label"] == "Bid opening" and opening["citation"] == "30 ILCS 500/20-10(d)"
+    assert opening["agency"] == s.agency and opening["title"] == "Vaccine cold storage"
+    assert opening["page_url"] == f"/dashboard/procurements/{s.overdue}"
+    earliest = by_key[(s.later, "earliest_opening")]
+    assert earliest["date_only"] is True and earliest["due_on"] == "2099-03-16"
+    assert by_key[(s.later, "bid_opening")]["due_on"] == "2099-03-30"
+    assert by_key[(s.protest, "bid_opening")]["status"] == "upcoming"
+
+    # Two weeks: the week of the day asked for (from its Monday) and the next.
+    agenda = await calendar(api, cpo, view="agenda", on="2099-03-18", agency=s.agency)
+    assert (agenda["starts_on"], agenda["ends_on"]) == ("2099-03-16", "2099-03-29")
+    assert (agenda["previous"], agenda["next"]) == ("2099-03-02", "2099-03-30")
+    assert (s.protest, "bid_opening", "2099-03-23") in on_days(agenda)
+    assert (s.later, "bid_opening", "2099-03-30") not in on_days(agenda)
+    assert on_days(agenda) == {k for k in on_days(month) if "2099-03-16" <= k[2] <= "2099-03-29"}
+    following = await calendar(api, cpo, view="agenda", on=agenda["next"], agency=s.agency)
+    assert on_days(following) == {
+        (s.later, "bid_opening", "2099-03-30"),
+        (s.draft, "proposal_opening", "2099-04-09"),
+    }
+    # Without a day: the service's today.
+    assert (await calendar(api, cpo, agency=s.agency))["on"] == "2099-03-17"
+
+    proposals = await calendar(
+        api, cpo, on="2099-04-01", agency=s.agency, method="competitive_sealed_proposals"
+    )
+    assert on_days(proposals) == {(s.draft, "proposal_opening", "2099-04-09")}
+
+    # The list's scope: a buyer sees its own agency's without naming it, no other.
+    buyer = await as_role(api, "agency_buyer", s.agency)
+    own = await calendar(api, buyer, on="2099-03-17")
+    assert {d["agency"] for d in own["deadlines"]} == {s.agency}
+    assert on_days(own) == on_days(month)
+    assert own["viewer"]["sees_every_agency"] is False
+    elsewhere = await api.get(CALENDAR, params={"agency": "Department of Revenue"}, headers=buyer)
+    assert elsewhere.status_code == 403 and s.agency in elsewhere.json()["reason"]
+    spo_other = await as_role(api, "spo", "Department of Revenue")
+    theirs = await calendar(api, spo_other, on="2099-03-17")
+    assert not {d["reference"] for d in theirs["deadlines"]} & mine
+    everyone = await calendar(api, cpo, on="2099-03-17")
+    assert on_days(month) <= on_days(everyone)
+    vendor = await api.get(CALENDAR, headers=await as_role(api, "vendor"))
+    assert vendor.status_code == 403 and "vendors" in vendor.json()["reason"].lower()
+    assert (await api.get(CALENDAR)).status_code == 401
+
+    for params, field in (
+        ({"view": "year"}, "query.view"),
+        ({"on": "1899-12-31"}, "query.on"),
+        ({"on": "17 March"}, "query.on"),
+        ({"method": "barter"}, "query.method"),
+        ({"agency": ""}, "query.agency"),
+    ):
+        bad = await api.get(CALENDAR, params=params, headers=cpo)
+        assert bad.status_code == 422, (params, bad.text)
+        assert [e["field"] for e in bad.json()["errors"]] == [field], params
+
+
+async def test_calendar_works_out_a_tolled_protest_period_as_of_now(
+    api: httpx.AsyncClient, env: WorkflowEnvironment, pool: asyncpg.Pool
+) -> None:
+    """Bidders not yet notified: the award protest period is tolled day by day (15-25(b)), so
+    its close moves without a step; the calendar gives it as the procurement's record does."""
+    tag = uuid.uuid4().hex[:6].upper()
+    agency = f"Department of Public Health {tag}"
+    reference = f"DPH-{tag}-T"
+    proc, _ = await through_award(api, env, agency, reference, bidder_notice="manual")
+    await proc.advance_to(chicago(2099, 3, 21, 12))
+    cpo = await as_role(api, "cpo")
+    view = await proc.get()
+    [closes] = [d for d in view["deadlines"] if d["name"] == "award_protest_closes"]
+    assert closes["provisional"] is True
+    kept = await pool.fetchrow(
+        "SELECT due_at, provisional FROM procurement_deadlines WHERE reference = $1 "
+        "AND name = 'award_protest_closes'",
+        reference,
+    )
+    # Kept as of the award (the period's end if bidders were notified that day): 31 March;
+    # tolled 4 days since, it now ends on Monday 6 April, past the grid of March.
+    assert kept["provisional"] is True
+    assert kept["due_at"] == chicago(2099, 3, 31, 17)
+    assert closes["due_at"] == "2099-04-06T17:00:00-05:00"
+    march = await calendar(api, cpo, on="2099-03-21", agency=agency)
+    assert march["ends_on"] == "2099-04-05"
+    assert not [d for d in march["deadlines"] if d["name"] == "award_protest_closes"]
+    april = await calendar(api, cpo, on="2099-04-01", agency=agency)
+    [shown] = [d for d in april["deadlines"] if d["name"] == "award_protest_closes"]
+    assert (shown["due_at"], shown["due_on"]) == (closes["due_at"], closes["due_on"])
+    assert shown["provisional"] is True and shown["status"] == "upcoming"
 
 
 async def counts_now(pool: asyncpg.Pool) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -454,6 +737,14 @@ async def test_pages_and_assets(api: httpx.AsyncClient) -> None:
     assert "/dashboard/assets/dashboard.js?v=" in html and "<script>" not in html
     assert 'value="competitive_sealed_proposals"' in html and 'value="review_window"' in html
 
+    month = await api.get("/dashboard/calendar")
+    assert month.status_code == 200 and 'data-page="calendar"' in month.text
+    assert (
+        'id="view-agenda"' in month.text
+        and "script-src 'self'" in month.headers["content-security-policy"]
+    )
+    assert 'href="/dashboard/calendar"' in html
+
     detail = await api.get("/dashboard/procurements/DPH-123-A")
     assert detail.status_code == 200 and 'data-reference="DPH-123-A"' in detail.text
     assert (await api.get("/dashboard/procurements/<script>")).status_code == 422
@@ -472,7 +763,11 @@ async def test_pages_and_assets(api: httpx.AsyncClient) -> None:
     assert (
         "/v1/dashboard/procurements" in paths and "/v1/dashboard/procurements/{reference}" in paths
     )
+    assert {"view", "on", "agency", "method"} == {
+        p["name"] for p in paths["/v1/dashboard/calendar"]["get"]["parameters"]
+    }
     assert "/dashboard" not in paths and "/v1/dashboard/events" not in paths
+    assert "/dashboard/calendar" not in paths
 
 
 async def test_events_announce_each_change_and_end_with_the_client(
@@ -686,6 +981,57 @@ async def test_computed_duty_matches_the_schedule(pool: asyncpg.Pool) -> None:
         "documents_due",
         "written_explanation_filing",
     }
+
+
+async def test_the_migration_fills_the_calendar_from_the_read_model(
+    pool: asyncpg.Pool, database_url: str
+) -> None:
+    """Procurements already in the read model when migration 0011 runs get every deadline,
+    as of their last write, as that write would have kept them; a cancelled one none."""
+    name = f"procure_fill_{uuid.uuid4().hex[:8]}"
+    await pool.execute(f'CREATE DATABASE "{name}"')
+    url = urlunsplit(urlsplit(database_url)._replace(path=f"/{name}"))
+    cases = variants()[:40]
+    cancelled = cases[1].model_copy(deep=True)
+    cancelled.state = "cancelled"
+    cases.append(cancelled)
+    try:
+        await asyncio.to_thread(upgrade, url, "0010")
+        other = await create_pool(url)
+        try:
+            written = [
+                (f"R-{i:03d}", f, f.created_at + timedelta(days=20)) for i, f in enumerate(cases)
+            ]
+            await other.executemany(
+                """INSERT INTO procurements (reference, agency, method, state, title,
+                       launch_digest, revision, snapshot, created_at, updated_at)
+                   VALUES ($1, $2, $3, $4, 't', 'x', 1, $5, $6, $7)""",
+                [
+                    (
+                        r,
+                        f.notice.agency,
+                        f.method,
+                        f.state,
+                        read_model_snapshot(f),
+                        f.created_at,
+                        at,
+                    )
+                    for r, f, at in written
+                ],
+            )
+            await asyncio.to_thread(upgrade, url, "0011")
+            kept = await other.fetch(
+                f"SELECT {', '.join(DEADLINE_COLUMNS)} FROM procurement_deadlines"
+            )
+        finally:
+            await other.close()
+    finally:
+        await pool.execute(f'DROP DATABASE "{name}"')
+    expected = [
+        row for r, f, at in written for row in deadline_rows(r, f.notice.agency, f.method, f, at)
+    ]
+    assert sorted(tuple(k) for k in kept) == sorted(expected)
+    assert len(expected) > 40 and not [k for k in kept if k["reference"] == "R-040"]
 
 
 async def test_excluded_days_match_the_calendar(pool: asyncpg.Pool) -> None:

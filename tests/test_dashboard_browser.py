@@ -6,13 +6,19 @@ with openings worked out from the service's clock, which then moves past the fir
 day so those openings are overdue. Debian's Chromium, driven by Playwright, signs in as a
 supervisor, filters to the overdue procurements, opens one and reads its timeline.
 
-With PROCURE_UPDATE_SCREENSHOT=1 the dashboard's picture in docs/ is taken again.
+The calendar's test, last because it moves the clock to fixed days of 2099 (Monday 2 March,
+09:00 in Chicago, then to the opening and the award), reads a month and two weeks of one
+agency's deadlines and follows one to its procurement's timeline.
+
+With PROCURE_UPDATE_SCREENSHOT=1 the pictures of the dashboard and the calendar in docs/ are
+taken again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -44,6 +50,7 @@ CHROMIUM_ARGS = [
 ]
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOT = REPO / "docs" / "dashboard.png"
+CALENDAR_SCREENSHOT = REPO / "docs" / "calendar.png"
 
 
 @pytest.fixture(scope="session")
@@ -440,3 +447,262 @@ async def test_agency_sees_its_own_and_a_vendor_is_told_why_not(
             await expect(page.locator("#signin-error")).to_contain_text("unknown")
         finally:
             await browser.close()
+
+
+# ---- the calendar ---------------------------------------------------------------------------
+
+CAL_AGENCY = "Department of Innovation and Technology"
+
+
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=CHICAGO)
+
+
+async def seed_calendar(client: httpx.AsyncClient, svc: Service) -> None:
+    """From Monday 2 March 2099: IFB-CAL-0001 published, two bids, opened on Monday 16 March
+    at 14:00 and awarded on Tuesday 17 March at 10:00, so its Board review window runs
+    through Tuesday 31 March (5-30(a)) and its protest period to 17:00 that day; IFB-CAL-0002
+    published, opening Monday 23 March at 14:00; RFP-CAL-0003 a draft, opening Thursday
+    9 April. The clock stays at the award."""
+    clock = datetime.fromisoformat((await client.get("/v1/dev/clock")).json()["now"])
+    assert clock < at(2099, 3, 2, 9), "the simulated clock is already past the calendar's days"
+
+    async def advance(to: datetime) -> None:
+        moved = await client.post("/v1/dev/clock/advance", json={"to": to.isoformat()})
+        assert moved.status_code == 200, moved.text
+
+    await advance(at(2099, 3, 2, 9))
+    token = svc.token(
+        CAL_AGENCY, "--name", "Buyer, DoIT", "--role", "agency_buyer", "--agency", CAL_AGENCY
+    )
+    buyer = {"Authorization": f"Bearer {token}"}
+    plan = [
+        ("IFB-CAL-0001", "Network switches", "competitive_sealed_bidding", at(2099, 3, 16, 14)),
+        ("IFB-CAL-0002", "Laptop computers", "competitive_sealed_bidding", at(2099, 3, 23, 14)),
+        ("RFP-CAL-0003", "Case management software", "competitive_sealed_proposals", None),
+    ]
+    for reference, title, method, opening in plan:
+        body: dict[str, Any] = {
+            "reference": reference,
+            "title": title,
+            "agency": CAL_AGENCY,
+            "method": method,
+            "description": f"{title}, delivered as the specifications describe.",
+            "state_purchasing_officer": "Pat Example, SPO",
+            "submission_location": f"Illinois BidBuy, solicitation {reference}",
+            "documents_info": "Specifications and forms on Illinois BidBuy.",
+            "opening_at": (opening or at(2099, 4, 9, 14)).isoformat(),
+        }
+        if method == "competitive_sealed_proposals":
+            body["scoring"] = {"price_points": "30", "other_points": "50"}
+        launched = await client.post("/v1/procurements", json=body, headers=buyer)
+        assert launched.status_code == 201, launched.text
+        if opening is not None:
+            published = await client.post(f"/v1/procurements/{reference}/publish", headers=buyer)
+            assert published.status_code == 200, published.text
+    bids = {}
+    for key, vendor, amount in (
+        ("vendor", "Acme Supply", "98000.00"),
+        ("vendor-b", "Bolt Industries", "91500.50"),
+    ):
+        token = svc.token(key, "--name", f"{vendor} sales", "--role", "vendor", "--vendor", vendor)
+        sent = await client.post(
+            "/v1/procurements/IFB-CAL-0001/bids",
+            json={"vendor": vendor, "amount": amount, "bid_credit": "0"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert sent.status_code == 201, sent.text
+        bids[vendor] = sent.json()["bid_id"]
+    await advance(at(2099, 3, 16, 14))
+    opened = await client.post(
+        "/v1/procurements/IFB-CAL-0001/opening",
+        json={"witnesses": ["R. Witness"]},
+        headers=buyer,
+    )
+    assert opened.status_code == 200, opened.text
+    await advance(at(2099, 3, 17, 10))
+    awarded = await client.post(
+        "/v1/procurements/IFB-CAL-0001/award",
+        json={"bid_id": bids["Bolt Industries"]},
+        headers=buyer,
+    )
+    assert awarded.status_code == 200, awarded.text
+
+
+async def wait_for_calendar(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    """Until the read model holds the award's deadlines (the worker writes it)."""
+    deadline = asyncio.get_running_loop().time() + 60
+    while True:
+        body = (
+            await client.get(
+                "/v1/dashboard/calendar",
+                params={"on": "2099-03-17", "agency": CAL_AGENCY},
+                headers=headers,
+            )
+        ).json()
+        if any(d["name"] == "review_window_ends" for d in body["deadlines"]):
+            return
+        assert asyncio.get_running_loop().time() < deadline, body
+        await asyncio.sleep(0.5)
+
+
+async def test_supervisor_plans_by_month_and_two_weeks(chromium: Path, service: Service) -> None:
+    svc = service
+    async with httpx.AsyncClient(base_url=svc.base, timeout=60) as client:
+        await seed_calendar(client, svc)
+        cpo = svc.token("cpo", "--name", "Casey Supervisor", "--role", "cpo")
+        await wait_for_calendar(client, {"Authorization": f"Bearer {cpo}"})
+
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+            try:
+                context = await browser.new_context(
+                    viewport={"width": 1440, "height": 1000},
+                    device_scale_factor=1,
+                    locale="en-US",
+                    timezone_id="America/Chicago",
+                )
+                page = await context.new_page()
+                problems: list[str] = []
+                page.on("pageerror", lambda exc: problems.append(str(exc)))
+                page.on(
+                    "response",
+                    lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+                )
+
+                await sign_in(page, svc.base, cpo)
+                await page.get_by_role("link", name="Calendar").click()
+                await page.wait_for_url("**/dashboard/calendar")
+                # The month of the service's today, Tuesday 17 March 2099.
+                await expect(page.locator("#cal-range")).to_have_text("March 2099")
+                await page.get_by_label("Agency").select_option(CAL_AGENCY)
+                await expect(page.locator("#cal-scope")).to_contain_text(CAL_AGENCY)
+                assert "agency=Department" in page.url
+                month = page.locator("#month")
+                await expect(month.locator('[data-day="2099-03-17"]')).to_have_class(
+                    re.compile("is-today")
+                )
+                # The window runs through 31 March: on that day, not on the midnight after.
+                last_day = month.locator('[data-day="2099-03-31"]')
+                window = last_day.locator('[data-name="review_window_ends"]')
+                await expect(window).to_contain_text("Board review window ends")
+                await expect(window).to_contain_text("IFB-CAL-0001")
+                await expect(window).not_to_contain_text("12:00")
+                await expect(
+                    last_day.locator('[data-name="award_protest_closes"]')
+                ).to_contain_text("5:00 PM")
+                await expect(month.locator('[data-day="2099-04-01"] .cal-item')).to_have_count(0)
+                opening = month.locator('[data-day="2099-03-23"] [data-name="bid_opening"]')
+                await expect(opening).to_contain_text("IFB-CAL-0002")
+                await expect(opening).to_have_attribute("data-status", "upcoming")
+                # Offers opened on 16 March: no opening left to wait for, only the first day
+                # the notice allowed (met).
+                opened_day = month.locator('[data-day="2099-03-16"]')
+                await expect(opened_day.locator('[data-name="earliest_opening"]')).to_have_count(2)
+                await expect(opened_day.locator('[data-name="bid_opening"]')).to_have_count(0)
+                if os.environ.get("PROCURE_UPDATE_SCREENSHOT") == "1":
+                    await page.screenshot(path=str(CALENDAR_SCREENSHOT), full_page=True)
+
+                # Two weeks from the Monday of today's week.
+                await page.get_by_role("button", name="Two weeks").click()
+                agenda = page.locator("#agenda")
+                await expect(agenda).to_be_visible()
+                await expect(page.locator("#cal-range")).to_have_text(
+                    "Mon, Mar 16, 2099 – Sun, Mar 29, 2099"
+                )
+                monday = agenda.locator('[data-day="2099-03-23"] [data-name="bid_opening"]')
+                await expect(monday).to_contain_text("2:00 PM")
+                await expect(monday).to_contain_text("6 days")
+                await expect(monday).to_contain_text("30 ILCS 500/20-10(d)")
+                first = agenda.locator('[data-day="2099-03-16"] [data-name="earliest_opening"]')
+                await expect(first.first).to_contain_text("all day")
+                await expect(agenda.locator('[data-day="2099-03-31"]')).to_have_count(0)
+
+                # The next two weeks: the window's last day, the draft's opening.
+                await page.get_by_role("button", name="Later").click()
+                await expect(page.locator("#cal-range")).to_have_text(
+                    "Mon, Mar 30, 2099 – Sun, Apr 12, 2099"
+                )
+                assert "view=agenda" in page.url and "on=2099-03-30" in page.url
+                closing = agenda.locator('[data-day="2099-03-31"]')
+                await expect(closing.locator('[data-name="review_window_ends"]')).to_contain_text(
+                    "all day"
+                )
+                await expect(closing.locator('[data-name="review_window_ends"]')).to_contain_text(
+                    "14 days"
+                )
+                await expect(closing.locator('[data-name="award_protest_closes"]')).to_contain_text(
+                    "5:00 PM"
+                )
+                await expect(
+                    agenda.locator('[data-day="2099-04-09"] [data-name="proposal_opening"]')
+                ).to_contain_text("RFP-CAL-0003")
+
+                # The calendar follows the read model: a procurement launched now appears.
+                token = svc.token(
+                    CAL_AGENCY,
+                    "--name",
+                    "Buyer, DoIT",
+                    "--role",
+                    "agency_buyer",
+                    "--agency",
+                    CAL_AGENCY,
+                )
+                late_comer = await client.post(
+                    "/v1/procurements",
+                    json={
+                        "reference": "IFB-CAL-0004",
+                        "title": "Server racks",
+                        "agency": CAL_AGENCY,
+                        "opening_at": at(2099, 4, 8, 14).isoformat(),
+                    },
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                assert late_comer.status_code == 201, late_comer.text
+                await expect(
+                    agenda.locator('[data-day="2099-04-08"] [data-reference="IFB-CAL-0004"]')
+                ).to_be_visible(timeout=20_000)
+
+                # From the calendar to the procurement: every step, and its days as days.
+                await closing.get_by_role("link", name="IFB-CAL-0001").first.click()
+                await page.wait_for_url("**/dashboard/procurements/IFB-CAL-0001")
+                timeline = page.locator("#timeline")
+                past = timeline.locator('[data-group="past"]')
+                for name, text in (
+                    ("launch", "Launched"),
+                    ("publish", "Notice published in the Bulletin"),
+                    ("open_bids", "Offers opened"),
+                    ("award", "Awarded"),
+                ):
+                    await expect(
+                        past.locator(f'[data-kind="step"][data-name="{name}"]')
+                    ).to_contain_text(text)
+                window_item = timeline.locator('[data-name="review_window_ends"]')
+                await expect(window_item).to_contain_text("Tue, Mar 31, 2099")
+                await expect(window_item).not_to_contain_text("12:00 AM")
+                await expect(window_item).not_to_contain_text("Apr 1")
+                await expect(window_item).to_contain_text("30 ILCS 500/5-30(a)")
+                await expect(
+                    timeline.locator('[data-name="award_protest_closes"]')
+                ).to_contain_text("5:00 PM")
+                await expect(
+                    page.get_by_role("link", name="Workflow in Temporal UI ↗")
+                ).to_have_count(0)
+
+                # Back to the calendar, on the same days.
+                await expect(page.locator("#back")).to_have_text("‹ Calendar of deadlines")
+                await page.locator("#back").click()
+                await expect(page.locator("#cal-range")).to_have_text(
+                    "Mon, Mar 30, 2099 – Sun, Apr 12, 2099"
+                )
+
+                # The list names each procurement's last step.
+                await page.goto(f"{svc.base}/dashboard?agency={CAL_AGENCY}")
+                awarded = page.locator('tr[data-reference="IFB-CAL-0001"] .last-step')
+                await expect(awarded).to_contain_text("Awarded")
+                await expect(
+                    page.locator('tr[data-reference="IFB-CAL-0002"] .last-step')
+                ).to_contain_text("Notice published in the Bulletin")
+                assert problems == [], problems
+            finally:
+                await browser.close()

@@ -5,9 +5,13 @@
 - ``GET /v1/dashboard/procurements``: every procurement the caller may read, filtered,
   sorted and keyset-paged, with its agency, method, state, the deadline to watch and the days
   left, and the counts per state under the same filters.
-- ``GET /v1/dashboard/procurements/{reference}``: one procurement's statutory dates as a
-  timeline (past, current, coming), its history, its open items and its workflow.
+- ``GET /v1/dashboard/procurements/{reference}``: one procurement's timeline (past, current,
+  coming) of every step it took and every statutory date, its history, its open items and
+  its workflow.
 - ``GET /v1/dashboard/events``: server-sent events, one each time the read model changes.
+
+The calendar of deadlines is ``api.routes.dashboard_calendar``; labels and the timeline are
+``api.dashboard_timeline``.
 
 Oversight (the chief procurement officer, the Procurement Policy Board, the Commission on
 Equity and Inclusion) sees every agency; agency buyers and State purchasing officers their
@@ -20,7 +24,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any, get_args
 
@@ -32,6 +36,7 @@ from pydantic import BaseModel
 from api import commands
 from api import dashboard_queries as dq
 from api.auth import User, list_scope
+from api.dashboard_timeline import date_only, days_left, due_on, label, step_label, timeline
 from api.errors import RESPONSES, ApiError
 from api.list_query import ListQuery, list_query
 from api.routes.procurements import Reference, Svc
@@ -61,26 +66,6 @@ ASSETS = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
 POLL_SECONDS = 2.0
 KEEPALIVE_SECONDS = 15.0
 
-# What a deadline is called on the page; numbered and keyed deadlines keep their suffix.
-DEADLINE_LABELS: dict[str, str] = {
-    "earliest_opening": "Earliest opening",
-    "earliest_hearing": "Earliest hearing",
-    "solicitation_protest_closes": "Solicitation protests close",
-    "bid_opening": "Bid opening",
-    "proposal_opening": "Proposal opening",
-    "auction_ends": "Auction ends",
-    "hearing": "Sole source hearing",
-    "best_and_final_due": "Best and final offers due",
-    "award_due": "Award due",
-    "board_recommendation_response": "Response to the Board's recommendation",
-    "emergency_disclosure_due": "Emergency disclosure due",
-    "emergency_term_ends": "Emergency contract ends",
-    "review_window_ends": "Board review window ends",
-    "documents_due": "Documents due to the review body",
-    "written_explanation_filing": "Written explanation filing",
-    "bidder_notice_tolling_ends": "Bidder notice tolling ends",
-    "award_protest_closes": "Award protests close",
-}
 FILINGS = ("written_explanation_filing", "emergency_disclosure_due:", "documents_due:")
 # What the list calls each method, with the section that governs it.
 METHOD_LABELS: dict[str, tuple[str, str]] = {
@@ -118,28 +103,6 @@ def viewer(user: Principal) -> dict[str, Any]:
     }
 
 
-# ---- days and labels ------------------------------------------------------------------------
-
-
-def label(name: str) -> str:
-    base, _, suffix = name.partition(":")
-    text = DEADLINE_LABELS.get(base, base.replace("_", " ").capitalize())
-    return f"{text} ({suffix})" if suffix else text
-
-
-def due_on(at: datetime) -> date:
-    """The day a deadline falls due: a period that ends with a day is stored as the first
-    instant after it (midnight in Chicago), which belongs to that day."""
-    local = at.astimezone(CHICAGO)
-    if local.hour == 0 and local.minute == 0 and local.second == 0 and local.microsecond == 0:
-        return local.date() - timedelta(days=1)
-    return local.date()
-
-
-def days_left(day: date, now: datetime) -> int:
-    return (day - now.astimezone(CHICAGO).date()).days
-
-
 # ---- the list -------------------------------------------------------------------------------
 
 
@@ -156,8 +119,16 @@ class Watch(BaseModel):
     label: str
     due_at: str
     due_on: str
+    # A day, not a moment (a period that runs through ``due_on``): shown as that day.
+    date_only: bool
     days_left: int
     status: str
+
+
+class LastStep(BaseModel):
+    name: str
+    label: str
+    at: str
 
 
 class Row(BaseModel):
@@ -173,6 +144,7 @@ class Row(BaseModel):
     overdue: bool
     protest_pending: bool
     updated_at: str
+    last_step: LastStep | None
     page_url: str
 
 
@@ -185,7 +157,7 @@ class ListPage(BaseModel):
     viewer: Viewer
 
 
-def row_view(r: Any, now: datetime) -> dict[str, Any]:
+def row_view(r: Any, now: datetime, last: Any = None) -> dict[str, Any]:
     watch = None
     at: datetime | None = r["watch_at"]
     if at is not None:
@@ -200,6 +172,7 @@ def row_view(r: Any, now: datetime) -> dict[str, Any]:
             "label": label(r["watch_name"]),
             "due_at": at.astimezone(CHICAGO).isoformat(),
             "due_on": day.isoformat(),
+            "date_only": date_only(at),
             "days_left": days_left(day, now),
             "status": status,
         }
@@ -218,6 +191,13 @@ def row_view(r: Any, now: datetime) -> dict[str, Any]:
         "overdue": overdue_at is not None and overdue_at <= now,
         "protest_pending": r["protest_pending"],
         "updated_at": r["updated_at"].isoformat(),
+        "last_step": {
+            "name": last["command"],
+            "label": step_label(last["command"]),
+            "at": last["at"].isoformat(),
+        }
+        if last is not None
+        else None,
         "page_url": f"/dashboard/procurements/{r['reference']}",
     }
 
@@ -235,7 +215,7 @@ async def dashboard_list(
 ) -> Any:
     """Oversight roles see every agency; buyers and SPOs their own. The counts per state are
     taken under the same filters except the state. Days left are counted in Chicago days
-    from the service's clock."""
+    from the service's clock. Each row names its last step and when it was taken."""
     now = await svc.clock.now()
     pool = await svc.db()
     (rows, following), counts = await asyncio.gather(
@@ -244,8 +224,9 @@ async def dashboard_list(
         ),
         dq.state_counts(pool, q.filters, now),
     )
+    last = await dq.last_steps(pool, [r["reference"] for r in rows])
     return {
-        "items": [row_view(r, now) for r in rows],
+        "items": [row_view(r, now, last.get(r["reference"])) for r in rows],
         "next_cursor": following.encode() if following else None,
         "counts": counts,
         "total": counts.get(q.filters.state, 0) if q.filters.state else sum(counts.values()),
@@ -267,27 +248,6 @@ async def dashboard_agencies(svc: Svc, user: User) -> Any:
 
 
 # ---- one procurement ------------------------------------------------------------------------
-
-
-def timeline(view: dict[str, Any], now: datetime) -> dict[str, list[dict[str, Any]]]:
-    """Past: what has run or was done; current: what is due or overdue now and the next
-    deadline; coming: everything after it."""
-    following = (view.get("next_deadline") or {}).get("name")
-    groups: dict[str, list[dict[str, Any]]] = {"past": [], "current": [], "coming": []}
-    for d in view["deadlines"]:
-        item = {
-            **d,
-            "label": label(d["name"]),
-            "days_left": days_left(date.fromisoformat(d["due_on"]), now),
-        }
-        at = datetime.fromisoformat(d["due_at"])
-        if d["status"] in ("due", "overdue") or d["name"] == following:
-            groups["current"].append(item)
-        elif at <= now:
-            groups["past"].append(item)
-        else:
-            groups["coming"].append(item)
-    return groups
 
 
 def open_items(view: dict[str, Any], now: datetime) -> dict[str, list[dict[str, Any]]]:
@@ -322,9 +282,13 @@ def open_items(view: dict[str, Any], now: datetime) -> dict[str, list[dict[str, 
 @router.get(
     "/v1/dashboard/procurements/{reference}",
     responses=RESPONSES,
-    summary="One procurement: its timeline of statutory dates, history, open items, workflow",
+    summary="One procurement: its timeline of steps and statutory dates, open items, workflow",
 )
 async def dashboard_procurement(reference: Reference, svc: Svc, user: User) -> Any:
+    """The timeline holds every step the audit trail records (launch, publication, opening,
+    award, execution, close...) and every statutory date; a date that is a whole day has
+    ``date_only`` and is shown as its ``due_on``. ``workflow_url`` is present only where a
+    Temporal Web UI serves the workflow."""
     list_scope(user, None)
     view = await commands.view(svc, reference, user)
     now = datetime.fromisoformat(view["as_of"])
@@ -333,6 +297,7 @@ async def dashboard_procurement(reference: Reference, svc: Svc, user: User) -> A
         following = {
             **following,
             "label": label(following["name"]),
+            "date_only": date_only(datetime.fromisoformat(following["due_at"])),
             "days_left": days_left(date.fromisoformat(following["due_on"]), now),
         }
     return {

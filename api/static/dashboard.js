@@ -1,5 +1,6 @@
 /* Procurement oversight dashboard: signs in with a token kept for this tab, reads the
- * dashboard's JSON with it, and reloads what it shows whenever the read model changes. */
+ * dashboard's JSON with it, and reloads what it shows whenever the read model changes.
+ * Pages: the list, one procurement (its timeline of steps and dates), the calendar. */
 "use strict";
 
 (function () {
@@ -17,6 +18,11 @@
   const shortTime = new Intl.DateTimeFormat("en-US", {
     timeZone: TZ, month: "short", day: "numeric", year: "numeric", hour: "numeric", minute: "2-digit",
   });
+  const timeOnly = new Intl.DateTimeFormat("en-US", { timeZone: TZ, hour: "numeric", minute: "2-digit" });
+  const longDay = new Intl.DateTimeFormat("en-US", {
+    timeZone: "UTC", weekday: "long", month: "long", day: "numeric", year: "numeric",
+  });
+  const monthTitle = new Intl.DateTimeFormat("en-US", { timeZone: "UTC", month: "long", year: "numeric" });
 
   const $ = (id) => document.getElementById(id);
 
@@ -40,6 +46,9 @@
   const humanState = (s) => (s || "").replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
   const fmtDateTime = (iso) => (iso ? dateTime.format(new Date(iso)) : "");
   const fmtDay = (isoDay) => (isoDay ? dayOnly.format(new Date(isoDay + "T00:00:00Z")) : "");
+  /* A deadline that is a day is shown as the day the API gives, never as the midnight it is
+   * kept at (which, for a period that runs through a day, is the start of the next one). */
+  const fmtDue = (d) => (d.date_only ? fmtDay(d.due_on) : fmtDateTime(d.due_at));
 
   function daysText(days, status) {
     if (days === null || days === undefined) return "";
@@ -285,10 +294,14 @@
           h("td", {},
             d ? [h("span", { class: "deadline-name", text: d.label }),
                  d.status === "overdue" || d.status === "due" ? [" ", statusBadge(d.status)] : null,
-                 h("span", { class: "sub when", text: fmtDateTime(d.due_at) })]
+                 h("span", { class: "sub when", text: fmtDue(d) })]
               : h("span", { class: "muted", text: "—" })),
           h("td", { class: `num ${d ? daysClass(d.days_left, d.status) : ""}` }, d ? daysText(d.days_left, d.status) : ""),
-          h("td", { class: "when muted", text: shortTime.format(new Date(item.updated_at)) }));
+          h("td", { class: "last-step" },
+            item.last_step
+              ? [h("span", { class: "step-name", text: item.last_step.label }),
+                 h("span", { class: "sub when", text: shortTime.format(new Date(item.last_step.at)) })]
+              : h("span", { class: "when muted", text: shortTime.format(new Date(item.updated_at)) })));
       });
       $("rows").replaceChildren(...rows);
       $("empty").hidden = rows.length > 0;
@@ -372,10 +385,30 @@
     const reference = document.body.dataset.reference;
     const back = sessionStorage.getItem("procureflow.list");
     if (back) $("back").href = back;
+    if (back && back.startsWith("/dashboard/calendar")) $("back").textContent = "‹ Calendar of deadlines";
 
     function fact(label, value) {
       if (value === null || value === undefined || value === "") return null;
       return h("div", {}, h("dt", { text: label }), h("dd", {}, value));
+    }
+
+    function timelineItem(x) {
+      if (x.kind === "step") {
+        return h("li", { class: "timeline-item timeline-step", "data-kind": "step", "data-status": "done", "data-name": x.name },
+          h("div", { class: "timeline-top" },
+            h("span", { class: "timeline-name", text: x.label }),
+            x.from_state === x.to_state ? null : [stateBadge(x.from_state), " → ", stateBadge(x.to_state)]),
+          h("div", { class: "timeline-date" }, fmtDateTime(x.at), " · ", h("code", { text: x.name }), ` · ${x.actor}`),
+          h("p", { class: "timeline-desc" }, x.description, " ", h("span", { class: "muted", text: `(${x.citation})` })));
+      }
+      return h("li", { class: "timeline-item", "data-kind": "deadline", "data-status": x.status, "data-name": x.name },
+        h("div", { class: "timeline-top" },
+          h("span", { class: "timeline-name", text: x.label }),
+          statusBadge(x.status),
+          x.provisional ? h("span", { class: "badge", text: "provisional" }) : null,
+          h("span", { class: `${daysClass(x.days_left, x.status)}`, text: x.status === "met" || x.status === "passed" ? "" : daysText(x.days_left, x.status) })),
+        h("div", { class: "timeline-date" }, fmtDue(x), " · ", h("code", { text: x.name })),
+        h("p", { class: "timeline-desc" }, x.description, " ", h("span", { class: "muted", text: `(${x.citation})` })));
     }
 
     function renderTimeline(timeline) {
@@ -385,15 +418,7 @@
         return h("section", { class: "timeline-group", "data-group": key },
           h("h3", { text: title }),
           items.length
-            ? h("ol", {}, items.map((d) =>
-                h("li", { class: "timeline-item", "data-status": d.status, "data-name": d.name },
-                  h("div", { class: "timeline-top" },
-                    h("span", { class: "timeline-name", text: d.label }),
-                    statusBadge(d.status),
-                    d.provisional ? h("span", { class: "badge", text: "provisional" }) : null,
-                    h("span", { class: `${daysClass(d.days_left, d.status)}`, text: d.status === "met" || d.status === "passed" ? "" : daysText(d.days_left, d.status) })),
-                  h("div", { class: "timeline-date" }, fmtDateTime(d.due_at), " · ", h("code", { text: d.name })),
-                  h("p", { class: "timeline-desc" }, d.description, " ", h("span", { class: "muted", text: `(${d.citation})` })))))
+            ? h("ol", {}, items.map(timelineItem))
             : h("p", { class: "timeline-empty", text: key === "current" ? "Nothing due now." : "None." }));
       }));
     }
@@ -451,14 +476,14 @@
           fact("Chief procurement office", d.chief_procurement_office),
           fact("Published", d.published_on ? fmtDay(d.published_on) : "Not yet"),
           fact("Offers received", String(d.bids_received)),
-          fact("Next deadline", next ? [next.label, " · ", fmtDateTime(next.due_at), " (", daysText(next.days_left, next.status), ")"] : "None upcoming"),
+          fact("Next deadline", next ? [next.label, " · ", fmtDue(next), " (", daysText(next.days_left, next.status), ")"] : "None upcoming"),
           fact("Service clock", fmtDateTime(d.as_of)),
         ].filter(Boolean));
         const attention = d.timeline.current.filter((x) => x.status === "overdue" || x.status === "due");
         $("d-attention").replaceChildren(...attention.map((x) =>
           h("p", { class: `alert ${x.status === "overdue" ? "alert-error" : "alert-warning"}`, role: "status" },
             h("strong", { text: `${x.label} ${x.status === "overdue" ? "is overdue" : "is due"}` }),
-            ` — set for ${fmtDateTime(x.due_at)}${x.status === "overdue" ? ` (${daysText(x.days_left, x.status)})` : ""}. ${x.description} (${x.citation})`)));
+            ` — set for ${fmtDue(x)}${x.status === "overdue" ? ` (${daysText(x.days_left, x.status)})` : ""}. ${x.description} (${x.citation})`)));
         const workflow = $("d-workflow");
         if (d.workflow_url) { workflow.href = d.workflow_url; workflow.hidden = false; }
         renderTimeline(d.timeline);
@@ -473,13 +498,208 @@
     return load;
   }
 
+  /* ---- the calendar ------------------------------------------------------------------- */
+
+  /* Days are ISO dates (YYYY-MM-DD) worked in UTC, so no time zone ever moves one. */
+  const addDays = (isoDay, n) => {
+    const d = new Date(isoDay + "T00:00:00Z");
+    d.setUTCDate(d.getUTCDate() + n);
+    return d.toISOString().slice(0, 10);
+  };
+  const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+  // Past this many in a day of the month, the rest are one click away in the two-week view.
+  const MONTH_CELL_ITEMS = 4;
+
+  function calendarPage() {
+    const params = new URLSearchParams(location.search);
+    const view = {
+      view: params.get("view") === "agenda" ? "agenda" : "month",
+      on: params.get("on") || "",
+      agency: params.get("agency") || "",
+      method: params.get("method") || "",
+    };
+    let shown = null;
+    let loading = null;
+    let agenciesLoaded = false;
+
+    function query() {
+      const q = new URLSearchParams();
+      if (view.view !== "month") q.set("view", view.view);
+      for (const key of ["on", "agency", "method"]) if (view[key]) q.set(key, view[key]);
+      return q;
+    }
+
+    function sync() {
+      for (const b of document.querySelectorAll("[data-view]")) b.setAttribute("aria-pressed", String(b.dataset.view === view.view));
+      $("c-agency").value = view.agency;
+      $("c-method").value = view.method;
+    }
+
+    function go(changes) {
+      Object.assign(view, changes);
+      const q = query().toString();
+      history.replaceState(null, "", q ? `?${q}` : location.pathname);
+      sync();
+      load();
+    }
+
+    async function loadAgencies(viewer) {
+      if (agenciesLoaded) return;
+      agenciesLoaded = true;
+      const select = $("c-agency");
+      if (!viewer.sees_every_agency) {
+        select.replaceChildren(h("option", { value: viewer.agency, text: viewer.agency }));
+        select.disabled = true;
+        return;
+      }
+      try {
+        const { agencies } = await api("/v1/dashboard/agencies");
+        for (const agency of agencies) select.append(h("option", { value: agency, text: agency }));
+        select.value = view.agency;
+      } catch (_) {
+        agenciesLoaded = false;
+      }
+    }
+
+    const when = (d) => (d.date_only ? "all day" : timeOnly.format(new Date(d.due_at)));
+    const tip = (d) => `${d.label} · ${d.reference}: ${d.title} (${d.agency}). ${d.description} (${d.citation})`;
+
+    function monthItem(d) {
+      return h("li", {},
+        h("a", {
+          class: "cal-item", href: d.page_url, title: tip(d),
+          "data-status": d.status, "data-reference": d.reference, "data-name": d.name,
+        },
+        d.date_only ? null : h("span", { class: "cal-time", text: when(d) }),
+        h("span", { class: "cal-label", text: d.label }),
+        h("span", { class: "cal-ref", text: d.reference })));
+    }
+
+    function renderMonth(data, byDay) {
+      const month = data.on.slice(0, 7);
+      const cells = [];
+      for (let day = data.starts_on; day <= data.ends_on; day = addDays(day, 1)) {
+        const items = byDay.get(day) || [];
+        const outside = day.slice(0, 7) !== month;
+        const more = items.length - MONTH_CELL_ITEMS;
+        cells.push(h("div", {
+          class: `cal-day${outside ? " is-outside" : ""}${day === data.today ? " is-today" : ""}`,
+          role: "gridcell", "data-day": day, "aria-label": `${longDay.format(new Date(day + "T00:00:00Z"))}: ${items.length} deadline${items.length === 1 ? "" : "s"}`,
+        },
+        h("div", { class: "cal-date" }, h("span", { text: String(Number(day.slice(8))) }),
+          day === data.today ? h("span", { class: "badge badge-upcoming", text: "today" }) : null),
+        items.length ? h("ul", {}, items.slice(0, more > 0 ? MONTH_CELL_ITEMS - 1 : MONTH_CELL_ITEMS).map(monthItem)) : null,
+        more > 0 ? h("button", {
+          type: "button", class: "cal-more",
+          onclick: () => go({ view: "agenda", on: day }),
+          text: `+${more + 1} more`,
+        }) : null));
+      }
+      const rows = [];
+      for (let i = 0; i < cells.length; i += 7) rows.push(h("div", { class: "cal-week", role: "row" }, cells.slice(i, i + 7)));
+      $("month").replaceChildren(
+        h("div", { class: "cal-grid", role: "grid", "aria-labelledby": "cal-range" },
+          h("div", { class: "cal-week cal-head", role: "row" }, WEEKDAYS.map((w) => h("div", { role: "columnheader", text: w }))),
+          rows));
+    }
+
+    function agendaItem(d) {
+      return h("li", { class: `agenda-item${d.status === "overdue" ? " is-overdue" : ""}`, "data-status": d.status, "data-reference": d.reference, "data-name": d.name },
+        h("span", { class: "agenda-time", text: when(d) }),
+        h("div", { class: "agenda-what" },
+          h("div", {},
+            h("strong", { text: d.label }), " ", statusBadge(d.status),
+            d.provisional ? [" ", h("span", { class: "badge", text: "provisional" })] : null,
+            " ", h("span", { class: daysClass(d.days_left, d.status), text: d.status === "met" || d.status === "passed" ? "" : daysText(d.days_left, d.status) })),
+          h("div", {},
+            h("a", { class: "ref", href: d.page_url, text: d.reference }), ` · ${d.title} · ${d.agency}`),
+          h("div", { class: "muted" }, `${d.description} (${d.citation})`)));
+    }
+
+    function renderAgenda(data, byDay) {
+      const weeks = [];
+      for (let start = data.starts_on; start <= data.ends_on; start = addDays(start, 7)) {
+        const days = [];
+        for (let i = 0; i < 7; i += 1) {
+          const day = addDays(start, i);
+          const items = byDay.get(day) || [];
+          days.push(h("section", { class: `agenda-day${day === data.today ? " is-today" : ""}`, "data-day": day },
+            h("h3", {}, longDay.format(new Date(day + "T00:00:00Z")),
+              day === data.today ? [" ", h("span", { class: "badge badge-upcoming", text: "today" })] : null),
+            items.length ? h("ul", {}, items.map(agendaItem)) : h("p", { class: "open-none", text: "Nothing due." })));
+        }
+        weeks.push(h("section", { class: "agenda-week" },
+          h("h3", { class: "agenda-week-title", text: `Week of ${fmtDay(start)}` }), days));
+      }
+      $("agenda").replaceChildren(...weeks);
+    }
+
+    function render(data) {
+      const byDay = new Map();
+      for (const d of data.deadlines) {
+        if (!byDay.has(d.due_on)) byDay.set(d.due_on, []);
+        byDay.get(d.due_on).push(d);
+      }
+      const month = data.view === "month";
+      $("cal-range").textContent = month
+        ? monthTitle.format(new Date(data.on.slice(0, 7) + "-01T00:00:00Z"))
+        : `${fmtDay(data.starts_on)} – ${fmtDay(data.ends_on)}`;
+      $("month").hidden = !month;
+      $("agenda").hidden = month;
+      if (month) renderMonth(data, byDay);
+      else renderAgenda(data, byDay);
+      $("cal-empty").hidden = data.deadlines.length > 0;
+      const cut = $("cal-truncated");
+      cut.hidden = !data.truncated;
+      cut.textContent = data.truncated
+        ? `More than ${data.limit.toLocaleString("en-US")} deadlines fall on these days; the first ${data.limit.toLocaleString("en-US")} are shown. Choose an agency or a method to see them all.`
+        : "";
+      const scope = data.viewer.sees_every_agency ? (view.agency || "Every agency") : data.viewer.agency;
+      $("cal-scope").textContent = `${scope}: ${data.deadlines.length.toLocaleString("en-US")} deadline${data.deadlines.length === 1 ? "" : "s"} on these days. Service clock: ${fmtDateTime(data.as_of)}.`;
+    }
+
+    async function load() {
+      const mine = Symbol("load");
+      loading = mine;
+      try {
+        const data = await api(`/v1/dashboard/calendar?${query()}`);
+        if (loading !== mine) return;
+        shown = data;
+        $("cal-error").hidden = true;
+        showApp(data.viewer);
+        render(data);
+        loadAgencies(data.viewer);
+        if (!live) startLive(() => load());
+        document.body.dataset.loaded = "true";
+      } catch (failure) {
+        if (loading !== mine) return;
+        handleFailure(failure, $("cal-error"), true);
+      }
+    }
+
+    for (const b of document.querySelectorAll("[data-view]")) {
+      b.addEventListener("click", () => go({ view: b.dataset.view }));
+    }
+    $("cal-prev").addEventListener("click", () => { if (shown) go({ on: shown.previous }); });
+    $("cal-next").addEventListener("click", () => { if (shown) go({ on: shown.next }); });
+    $("cal-today").addEventListener("click", () => go({ on: "" }));
+    $("cal-filters").addEventListener("change", (event) => {
+      const t = event.target;
+      if (t.name) go({ [t.name]: t.value });
+    });
+    $("cal-filters").addEventListener("submit", (event) => event.preventDefault());
+
+    sync();
+    return load;
+  }
+
   /* ---- start ------------------------------------------------------------------------------- */
 
   document.addEventListener("DOMContentLoaded", () => {
     const kind = document.body.dataset.page;
-    const load = kind === "procurement" ? procurementPage() : listPage();
-    if (kind === "list") {
-      // Coming back from a procurement returns to the same filters.
+    const load = kind === "procurement" ? procurementPage() : kind === "calendar" ? calendarPage() : listPage();
+    if (kind === "list" || kind === "calendar") {
+      // Coming back from a procurement returns to the same page, filters and days.
       window.addEventListener("pagehide", () => sessionStorage.setItem("procureflow.list", location.pathname + location.search));
     }
     $("signin-form").addEventListener("submit", (event) => {

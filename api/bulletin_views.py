@@ -48,6 +48,8 @@ KIND_NAMES: dict[str, str] = {
     "award_rescinded": "Award rescinded",
     "board_recommendation": "Procurement Policy Board recommendation",
     "cei_recommendation": "Commission on Equity and Inclusion recommendation",
+    "contract_renewal": "Contract renewal",
+    "change_order_award": "Change order or renegotiated contract awarded",
     "contract_voided": "Contract voided",
     "bid_commitments": "Offers received: their commitments, published before the opening",
 }
@@ -516,6 +518,37 @@ def _contract_release(
     return release
 
 
+def _amendment_release(notice: dict[str, Any], release_id: str, when: Any) -> dict[str, Any]:
+    """A renewal or change order amends the original's contract: a release of the original's
+    contracting process, the contract identified by the original award's notice."""
+    content = notice["content"]
+    original = str(content["contract_of"])
+    release = _release(notice, f"{notice['reference']}-{release_id}", ["contractAmendment"], when)
+    release["ocid"] = ocid(original)
+    seq = content.get("award_seq")
+    what = {
+        "renewal": "Renewal",
+        "change_order": "Change order",
+        "renegotiation": "Renegotiated contract",
+    }.get(str(content.get("change")), "Change")
+    contract: dict[str, Any] = {
+        "id": contract_id(seq) if seq is not None else f"contract-{original}",
+        "awardID": award_id(seq) if seq is not None else None,
+        "value": _amount(content.get("contract_price")),
+        "amendments": [
+            {
+                "id": notice["reference"],
+                "date": _iso(when),
+                "description": f"{what} under {notice['reference']}, determined on "
+                f"{content.get('determined_on')}: {content.get('description') or content.get('title')}",
+                "rationale": content.get("description"),
+            }
+        ],
+    }
+    release["contracts"] = [contract]
+    return release
+
+
 def notice_releases(notice: dict[str, Any]) -> list[dict[str, Any]]:
     """The OCDS releases a Bulletin notice makes: none for a notice OCDS has no place for."""
     content, kind, seq = notice["content"], notice["kind"], notice["seq"]
@@ -624,6 +657,8 @@ def notice_releases(notice: dict[str, Any]) -> list[dict[str, Any]]:
             }
         ]
         releases.append(release)
+    elif kind in ("contract_renewal", "change_order_award") and content.get("contract_of"):
+        releases.append(_amendment_release(notice, release_id, when))
     elif kind == "cancellation":
         tag = ["tenderCancellation"]
         release = _release(notice, release_id, tag, when)

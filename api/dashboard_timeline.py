@@ -29,6 +29,7 @@ DEADLINE_LABELS: dict[str, str] = {
     "recommendation_hearing_due": "Hearing on the recommendation due",
     "cei_recommendation_after_hearing_due": "Commission's recommendation after its hearing",
     "failed_bid_notice_due": "Failed bid notice due",
+    "renewal_notice_due": "Renewal notice due in the Bulletin",
     "emergency_disclosure_due": "Emergency disclosure due",
     "emergency_term_ends": "Emergency contract ends",
     "review_window_ends": "Board review window ends",

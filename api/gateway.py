@@ -156,6 +156,7 @@ async def launch(
     if refusal is not None:
         raise refused(refusal.as_dict())
     await _overrun_check(services, spec, limit)
+    contract_of = await _contract_check(services, spec, today)
     split_flag = None
     if spec.method == "small_purchase":
         split_flag = await _split_check(services, spec, today, limit)
@@ -171,6 +172,7 @@ async def launch(
         small_purchase_limit=str(limit[0]) if limit else None,
         small_purchase_limit_citation=limit[1] if limit else None,
         split_flag=split_flag,
+        contract_of=contract_of,
         reminder_offsets=settings.reminder_days(),
         reminded_periods=list(schedule.REMINDED_PERIODS),
         continue_as_new_events=settings.continue_as_new_events,
@@ -300,6 +302,62 @@ async def _overrun_check(
                 "field": "completes_small_purchase.actual_cost",
             }
         )
+
+
+async def _contract_check(
+    services: Services, spec: LaunchSpec, today: date
+) -> dict[str, Any] | None:
+    """A renewal or change is of a contract this agency was awarded by another procurement
+    (15-25(a),(b),(b-5),(c-10)); a renewal only of a contract that may be renewed."""
+    change = spec.contract
+    if change is None:
+        return None
+    if change.determined_on > today:
+        raise refused(
+            {
+                "code": "determination_in_future",
+                "citation": citations.CONTRACT_CHANGE,
+                "reason": f"The determination to execute it is made before it is launched; "
+                f"{change.determined_on.isoformat()} is after today, {today.isoformat()} "
+                f"({citations.CONTRACT_CHANGE}).",
+                "field": "contract.determined_on",
+            }
+        )
+    pool = await services.db()
+    row = await queries.procurement_row(pool, change.original)
+    award = (row["snapshot"] or {}).get("award") if row is not None else None
+    if (
+        row is None
+        or row["agency"] != spec.agency
+        or row["method"] in ("small_purchase", "contract_renewal", "contract_change")
+        or row["state"] not in ("awarded", "closed")
+        or not award
+    ):
+        raise refused(
+            {
+                "code": "contract_unknown",
+                "citation": citations.CONTRACT_CHANGE,
+                "reason": f"{change.original} is not a contract {spec.agency} awarded and "
+                "noticed in the Bulletin; a renewal, change order or renegotiation changes such "
+                f"a contract ({citations.CONTRACT_CHANGE}).",
+                "field": "contract.original",
+            }
+        )
+    if change.kind == "renewal" and not row["snapshot"]["spec"].get("renewable", True):
+        raise refused(
+            {
+                "code": "not_renewable",
+                "citation": citations.CONTRACT_RENEWAL,
+                "reason": f"The contract of {change.original} was launched nonrenewable "
+                f"(renewable: false); it is not renewed ({citations.CONTRACT_RENEWAL}).",
+                "field": "contract.original",
+            }
+        )
+    return {
+        "original": change.original,
+        "contractor": award["vendor"],
+        "award_seq": await queries.award_notice_seq(pool, change.original),
+    }
 
 
 def _reference_in_use(reference: str) -> dict[str, Any]:

@@ -48,6 +48,19 @@ async def small_purchases_since(
     return rows
 
 
+async def award_notice_seq(pool: asyncpg.Pool, reference: str) -> int | None:
+    """The step of a procurement's last notice of award (or emergency award disclosure): the
+    award its contract's OCDS identifiers name."""
+    seq: int | None = await pool.fetchval(
+        """SELECT seq FROM bulletin_notices
+           WHERE reference = $1 AND (kind = 'notice_of_intent_to_award'
+                 OR (kind = 'emergency_disclosure' AND content->>'kind' = 'award'))
+           ORDER BY seq DESC LIMIT 1""",
+        reference,
+    )
+    return seq
+
+
 async def overrun_completions(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]]:
     """The sole source or emergency procurements launched to complete a small purchase whose
     cost overran the limit (44 Ill. Adm. Code 1.2020(b)(3))."""
@@ -337,8 +350,8 @@ async def procurement_notices(pool: asyncpg.Pool, reference: str) -> list[dict[s
         f"""
         SELECT {_NOTICE_COLUMNS}
         FROM bulletin_notices n LEFT JOIN procurements p ON p.reference = n.reference
-        WHERE n.reference = $2
-        ORDER BY n.seq, n.notice_id
+        WHERE n.reference = $2 OR n.content->>'contract_of' = $2
+        ORDER BY n.published_at, n.seq, n.notice_id
         """,
         list(AWARD_ENDING_KINDS),
         reference,
@@ -398,6 +411,19 @@ _CLEARINGHOUSE = f"""
                false
         FROM bulletin_notices n LEFT JOIN procurements p ON p.reference = n.reference
         WHERE n.kind = 'emergency_disclosure' AND n.content->>'kind' = 'award'
+        UNION ALL
+        -- 15-30(a): renewals (15-25(c-10)) and change orders (15-25(b)) are in it as well.
+        SELECT n.notice_id, n.reference, n.kind, n.published_at,
+               n.content->>'awardee',
+               n.content->>'contract_price',
+               n.content->>'title',
+               n.content->>'description',
+               n.content->>'agency',
+               n.content->>'date_first_offered',
+               n.content->>'method',
+               false
+        FROM bulletin_notices n
+        WHERE n.kind IN ('contract_renewal', 'change_order_award')
     ),
     typed AS (
         SELECT *,

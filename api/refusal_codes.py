@@ -34,6 +34,12 @@ OUTSIDE_ROUTES: dict[str, str] = {
     "agency (1.2020(b)(3))",
     "overrun_within_limit": "the actual cost does not exceed the small purchase limit "
     "(1.2020(b)(3))",
+    "contract_missing": "a renewal or change names the contract it changes (15-25)",
+    "contract_kind_mismatch": "a renewal is contract_renewal, a change order contract_change",
+    "contract_not_applicable": "only a renewal or change names a contract to change",
+    "contract_unknown": "no contract of this agency awarded under that reference (15-25)",
+    "not_renewable": "the contract was launched nonrenewable (15-25(c-10))",
+    "determination_in_future": "a renewal or change is launched after its determination",
     "reference_in_use": "the reference names another procurement",
     # The bid intake (api.intake, state_machines.intake).
     "bid_intake": "bids go to the intake, not to the workflow (20-10(d))",

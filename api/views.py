@@ -109,6 +109,12 @@ def procurement_view(
         else None,
         "explanation_filed_with": facts.explanation_filed_with,
         "failed_bid_notices": facts.failed_bid_notices,
+        "contract_change": (
+            facts.spec.contract.model_dump(mode="json")
+            | {"contractor": facts.contract_of["contractor"]}
+            if facts.spec.contract is not None and facts.contract_of is not None
+            else None
+        ),
         "board_recommendation": facts.recommendation,
         "deadlines": [d.as_dict(now) for d in schedule.deadlines(facts, now)],
         "next_deadline": _next(facts, now),

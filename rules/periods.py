@@ -20,6 +20,7 @@ PUBLICATION_DAYS = 14  # 20-10(c), 20-15(c): notice at least 14 calendar days be
 REVIEW_WINDOW_DAYS = 14  # 5-30(a): Board/Commission may request documents within 14 days
 DOCUMENT_ANSWER_DAYS = 7  # 5-30(a): the agency answers within 7 calendar days of receipt
 MAX_TOLLING_DAYS = 7  # 15-25(b): a late or missing notice to bidders tolls at most 7 days
+RENEWAL_NOTICE_DAYS = 14  # 15-25(c-10): a renewal noticed within 14 days of its determination
 EMERGENCY_DOCUMENT_DAYS = 10  # 5-30(c): an emergency contract's documents within 10 days
 RESPONSE_DAYS = 15  # 5-5(h), 5-7(e): the vendor's written response to a recommendation
 HEARING_DAYS = 15  # 5-5(h), 5-7(e): the hearing no later than 15 calendar days after the request
@@ -49,6 +50,11 @@ def document_answer_due(
     days (5-30(a)); for an emergency contract, its copy and documents within 10 (5-30(c))."""
     days = EMERGENCY_DOCUMENT_DAYS if emergency else DOCUMENT_ANSWER_DAYS
     return statutory_deadline(received_on, days, rules)
+
+
+def renewal_notice_due(determined_on: date, rules: CalendarRules) -> date:
+    """The last day to post a renewal's notice in the Bulletin (15-25(c-10))."""
+    return statutory_deadline(determined_on, RENEWAL_NOTICE_DAYS, rules)
 
 
 def response_due(delivered_on: date, rules: CalendarRules) -> date:

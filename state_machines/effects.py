@@ -265,6 +265,62 @@ def apply_award_sole_source(ctx: Ctx) -> Effects:
     return _award_notice(ctx, content, p.vendor)
 
 
+def _change_content(facts: Facts, price: Decimal, citation: str) -> dict[str, Any]:
+    change = facts.spec.contract
+    assert change is not None and facts.contract_of is not None
+    return invitation(facts) | {
+        "change": change.kind,
+        "contract_of": facts.contract_of["original"],
+        "award_seq": facts.contract_of.get("award_seq"),
+        "determined_on": change.determined_on.isoformat(),
+        "awardee": facts.contract_of["contractor"],
+        "contract_price": str(price),
+        "citation": citation,
+    }
+
+
+def apply_award_renewal(ctx: Ctx) -> Effects:
+    """The renewal, noticed in the Bulletin within 14 calendar days of the determination to
+    execute it (15-25(c-10)), with what a notice of (a) or (b) carries."""
+    facts, p = ctx.facts, ctx.payload
+    change = facts.spec.contract
+    assert change is not None
+    due = schedule.renewal_notice_due(facts)
+    assert due is not None
+    facts.award = direct_award(ctx)
+    facts.executed_at = ctx.now
+    content = _change_content(facts, p.price, citations.CONTRACT_RENEWAL) | {
+        "notice_due_on": due.isoformat()
+    }
+    late = ctx.today > due
+    return Effects(
+        summary=f"Renewal of the contract of {content['contract_of']} with {p.vendor} at "
+        f"{p.price:,.2f} published in the Bulletin"
+        + (f", after it was due on {due.isoformat()}" if late else "")
+        + f" ({citations.CONTRACT_RENEWAL}).",
+        notices=[{"kind": "contract_renewal", "content": content}],
+        messages=[{"kind": "award_notice", "recipients": [p.vendor], "content": content}],
+    )
+
+
+def apply_award_change(ctx: Ctx) -> Effects:
+    """A change order or renegotiated contract is awarded like a contract: noticed in the
+    Bulletin and sent electronically to the contractor before it is executed (15-25(b),(b-5)),
+    then the Board review window (5-30(a))."""
+    facts, p = ctx.facts, ctx.payload
+    facts.award = direct_award(ctx)
+    facts.bidders_notified_at = ctx.now
+    content = _change_content(facts, p.price, citations.AWARD_NOTICE)
+    what = "Change order" if content["change"] == "change_order" else "Renegotiated contract"
+    return Effects(
+        summary=f"{what} to the contract of {content['contract_of']} with {p.vendor} at "
+        f"{p.price:,.2f}: notice published in the Bulletin and sent to the contractor "
+        f"({citations.CONTRACT_CHANGE}).",
+        notices=[{"kind": "change_order_award", "content": content}],
+        messages=[{"kind": "award_notice", "recipients": [p.vendor], "content": content}],
+    )
+
+
 def apply_award_small_purchase(ctx: Ctx) -> Effects:
     """No notice, no competition, no Board review window (20-20(a); 5-30(c))."""
     facts, p = ctx.facts, ctx.payload

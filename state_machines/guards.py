@@ -684,6 +684,25 @@ def to_intended_contractor(ctx: Ctx) -> str | None:
     return None
 
 
+# ---- renewals, change orders, renegotiations (15-25) -----------------------------------------
+
+
+@on_payload("not_the_contractor", citations.CONTRACT_CHANGE, "vendor")
+def to_original_contractor(ctx: Ctx) -> str | None:
+    contractor = (ctx.facts.contract_of or {}).get("contractor") or ""
+    if (ctx.payload.vendor or "").strip().casefold() != contractor.casefold():
+        return (
+            f"A renewal or change of the contract of {(ctx.facts.contract_of or {}).get('original')} "
+            f"is made with its contractor, {contractor} ({citations.CONTRACT_CHANGE})."
+        )
+    if ctx.payload.price is None:
+        return (
+            "Give the contract price as renewed or changed (field 'price') "
+            f"({citations.AWARD_NOTICE})."
+        )
+    return None
+
+
 # ---- small purchase (20-20) -------------------------------------------------------------------
 
 

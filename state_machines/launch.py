@@ -12,7 +12,7 @@ from rules import citations, small_purchase
 from rules.evaluation import PREFERENCES, PreferenceSettings
 from rules.proposals import ScoringPlan
 from state_machines.context import Refusal
-from state_machines.models import LaunchSpec
+from state_machines.models import CONTRACT_CHANGE_METHODS, LaunchSpec
 
 # 20-10(j): a reverse auction is not for these.
 NO_REVERSE_AUCTION = {
@@ -98,6 +98,9 @@ def launch_refusal(spec: LaunchSpec, small_purchase_limit: Decimal | None) -> Re
             f"(method 'sole_source' or 'emergency') ({citations.SMALL_PURCHASE_OVERRUN}).",
             "method",
         )
+    contract_refusal = _contract_refusal(spec)
+    if contract_refusal is not None:
+        return contract_refusal
     if spec.method == "small_purchase":
         return _small_purchase_refusal(spec, small_purchase_limit)
     if spec.method == "sole_source" and not spec.intended_contractor:
@@ -107,6 +110,45 @@ def launch_refusal(spec: LaunchSpec, small_purchase_limit: Decimal | None) -> Re
             "A sole source procurement names its intended contractor (field "
             f"'intended_contractor') ({citations.SOLE_SOURCE_NOTICE}).",
             "intended_contractor",
+        )
+    return None
+
+
+# A renewal is noticed under 15-25(c-10); a change order or renegotiation under (a),(b),(b-5).
+CHANGE_KINDS = {
+    "contract_renewal": ("renewal",),
+    "contract_change": ("change_order", "renegotiation"),
+}
+
+
+def _contract_refusal(spec: LaunchSpec) -> Refusal | None:
+    if spec.method in CONTRACT_CHANGE_METHODS:
+        if spec.contract is None:
+            return Refusal(
+                "contract_missing",
+                citations.CONTRACT_CHANGE,
+                "A renewal, change order or renegotiation names the contract it changes "
+                f"(field 'contract': original, kind, determined_on) ({citations.CONTRACT_CHANGE}).",
+                "contract",
+            )
+        kinds = CHANGE_KINDS[spec.method]
+        if spec.contract.kind not in kinds:
+            return Refusal(
+                "contract_kind_mismatch",
+                citations.CONTRACT_CHANGE,
+                f"Method {spec.method} is for {' or '.join(kinds)}; a {spec.contract.kind} is "
+                f"launched with method "
+                f"{'contract_renewal' if spec.contract.kind == 'renewal' else 'contract_change'} "
+                f"({citations.CONTRACT_CHANGE}).",
+                "contract.kind",
+            )
+    elif spec.contract is not None:
+        return Refusal(
+            "contract_not_applicable",
+            citations.CONTRACT_CHANGE,
+            "Only a renewal (method contract_renewal) or a change order or renegotiation "
+            f"(method contract_change) names a contract to change ({citations.CONTRACT_CHANGE}).",
+            "contract",
         )
     return None
 

@@ -26,6 +26,8 @@ Method = Literal[
     "small_purchase",
     "sole_source",
     "emergency",
+    "contract_renewal",
+    "contract_change",
 ]
 METHOD_NAMES: dict[str, str] = {
     "competitive_sealed_bidding": "Competitive sealed bidding (30 ILCS 500/20-10)",
@@ -34,7 +36,11 @@ METHOD_NAMES: dict[str, str] = {
     "small_purchase": "Small purchase (30 ILCS 500/20-20)",
     "sole_source": "Sole source (30 ILCS 500/20-25)",
     "emergency": "Emergency purchase (30 ILCS 500/20-30)",
+    "contract_renewal": "Renewal of a contract (30 ILCS 500/15-25(c-10))",
+    "contract_change": "Change order or renegotiated contract (30 ILCS 500/15-25(a),(b),(b-5))",
 }
+# Methods that change a contract another procurement awarded, rather than select a source.
+CONTRACT_CHANGE_METHODS = ("contract_renewal", "contract_change")
 Category = Literal[
     "supplies", "services", "professional_artistic", "construction", "telecommunications"
 ]
@@ -157,6 +163,23 @@ class SmallPurchaseOverrun(Model):
     )
 
 
+class ContractChangeSpec(Model):
+    """What a renewal, change order or renegotiation changes (15-25(a),(b),(b-5),(c-10))."""
+
+    original: str = Field(
+        pattern=REFERENCE_PATTERN,
+        description="The procurement that awarded the contract being renewed or changed.",
+    )
+    kind: Literal["renewal", "change_order", "renegotiation"] = Field(
+        description="'renewal' with method contract_renewal; 'change_order' or "
+        "'renegotiation' with method contract_change."
+    )
+    determined_on: date = Field(
+        description="The day of the determination to execute the renewal or the change; a "
+        "renewal's notice is due within 14 calendar days of it (15-25(c-10))."
+    )
+
+
 class LaunchSpec(NoticeFields):
     """Everything a procurement is launched with; its digest identifies a repeated launch."""
 
@@ -211,6 +234,10 @@ class LaunchSpec(NoticeFields):
         max_length=50,
         description="NIGP commodity codes of what is bought; small purchases sharing one are "
         "counted together by the divided-need check (20-20(a); 1.2020(d)).",
+    )
+    contract: ContractChangeSpec | None = Field(
+        default=None,
+        description="contract_renewal and contract_change: the contract renewed or changed.",
     )
     completes_small_purchase: SmallPurchaseOverrun | None = Field(
         default=None,
@@ -667,6 +694,8 @@ class Facts(Model):
     disclosures: list[dict[str, Any]] = Field(default_factory=list)
     emergency_extensions: list[dict[str, Any]] = Field(default_factory=list)
     explanation_filed_with: list[str] = Field(default_factory=list)
+    # A renewal or change: the original's reference, contractor and award notice (its seq).
+    contract_of: dict[str, Any] | None = None
     failed_bid_notices: list[dict[str, Any]] = Field(default_factory=list)  # 20-10(g-5)
     recommendation: dict[str, Any] | None = None
     protest_override: dict[str, Any] | None = None

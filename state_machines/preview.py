@@ -19,6 +19,7 @@ from rules.periods import (
     DOCUMENT_ANSWER_DAYS,
     EMERGENCY_MAX_DAYS,
     PUBLICATION_DAYS,
+    RENEWAL_NOTICE_DAYS,
     RESPONSE_DAYS,
     REVIEW_WINDOW_DAYS,
     ProtestRules,
@@ -120,6 +121,32 @@ def preview(
         out.notes.append(f"No Board review window ({citations.REVIEW_EXEMPTIONS}).")
         return out
 
+    if method == "contract_renewal":
+        # The publication date stands for the day of the determination to renew.
+        out.add(
+            "renewal_notice_due",
+            publication_date,
+            RENEWAL_NOTICE_DAYS,
+            citations.CONTRACT_RENEWAL,
+            "Post the renewal's notice in the Bulletin, counted from the determination to renew.",
+            rules,
+        )
+        out.notes.append(
+            f"A renewal is noticed, not let: no Board review window, no protest period "
+            f"({citations.CONTRACT_RENEWAL})."
+        )
+        return out
+    if method == "contract_change":
+        out.add(
+            "review_window_ends",
+            award_date or publication_date,
+            REVIEW_WINDOW_DAYS,
+            citations.REVIEW_WINDOW,
+            "The change order's notice of award starts the Board and Commission's 14 days; "
+            "it is executed after them.",
+            rules,
+        )
+        return out
     if method == "sole_source":
         opening = out.add(
             "earliest_hearing",

@@ -453,6 +453,57 @@ EMERGENCY = {
     "cancel": Route(("draft",), "cancelled", (), fx.apply_cancel),
 }
 
+CONTRACT_RENEWAL = {
+    "amend": Route(("draft",), None, (g.amendment_not_empty,), fx.apply_amend),
+    "award": Route(
+        ("draft",),
+        "awarded",
+        (g.to_original_contractor,),
+        fx.apply_award_renewal,
+        citations.CONTRACT_RENEWAL,
+    ),
+    # A renewal is noticed, not let: no review window of 5-30(a), no protest period.
+    "close": Route(("awarded",), "closed", (), fx.apply_close, citations.CONTRACT_RENEWAL),
+    "cancel": Route(("draft",), "cancelled", (), fx.apply_cancel),
+}
+
+CONTRACT_CHANGE = {
+    "amend": Route(("draft",), None, (g.amendment_not_empty,), fx.apply_amend),
+    "award": Route(
+        ("draft",),
+        "review_window",
+        (g.to_original_contractor,),
+        fx.apply_award_change,
+        citations.CONTRACT_CHANGE,
+    ),
+    # Noticed under 15-25(b) like any contract let: the Board and the Commission's window.
+    **{
+        k: _AFTER_AWARD[k]
+        for k in (
+            "request_documents",
+            "answer_documents",
+            "grant_waiver",
+            "board_recommendation",
+            "vendor_response",
+            "request_review_hearing",
+            "hold_review_hearing",
+            "final_recommendation",
+            "decide_recommendation",
+            "execute",
+            "rescind_award",
+            "void_contract",
+            "cancel",
+        )
+    },
+    "close": Route(
+        ("awarded",),
+        "closed",
+        (g.no_open_recommendation,),
+        fx.apply_close,
+        citations.CONTRACT_CHANGE,
+    ),
+}
+
 ROUTES: dict[str, dict[str, Route]] = {
     "competitive_sealed_bidding": SEALED_BIDDING,
     "competitive_sealed_proposals": SEALED_PROPOSALS,
@@ -460,6 +511,8 @@ ROUTES: dict[str, dict[str, Route]] = {
     "small_purchase": SMALL_PURCHASE,
     "sole_source": SOLE_SOURCE,
     "emergency": EMERGENCY,
+    "contract_renewal": CONTRACT_RENEWAL,
+    "contract_change": CONTRACT_CHANGE,
 }
 
 # The steps a method cannot skip on its way to ``awarded``: checked by the property test.
@@ -470,4 +523,6 @@ REQUIRED_BEFORE_AWARD: dict[str, tuple[str, ...]] = {
     "sole_source": ("publish", "hold_hearing", "award", "execute"),
     "small_purchase": ("award",),
     "emergency": ("award",),
+    "contract_renewal": ("award",),
+    "contract_change": ("award", "execute"),
 }

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from rules import citations
+from rules import citations, periods
 from rules.award import EXPLANATION_FILING_DAYS
 from rules.calendar import (
     CalendarRules,
@@ -37,7 +37,9 @@ from state_machines import pinned
 from state_machines.models import Facts
 
 # Methods without competition have no award protest period and no Board review window.
-UNCONTESTED_METHODS = frozenset({"small_purchase", "emergency"})
+UNCONTESTED_METHODS = frozenset({"small_purchase", "emergency", "contract_renewal"})
+# A change order has the review window of a contract let (5-30(a)) but no bidders to protest.
+NO_PROTEST_METHODS = UNCONTESTED_METHODS | {"contract_change"}
 
 
 def calendar_rules(facts: Facts) -> CalendarRules:
@@ -82,8 +84,15 @@ def window_open(facts: Facts, now: datetime) -> bool:
     return expires is not None and now < expires and not waived_by_both(facts)
 
 
+def renewal_notice_due(facts: Facts) -> date | None:
+    change = facts.spec.contract
+    if facts.method != "contract_renewal" or change is None:
+        return None
+    return periods.renewal_notice_due(change.determined_on, calendar_rules(facts))
+
+
 def protest_period(facts: Facts, now: datetime) -> AwardProtestPeriod | None:
-    if facts.award is None or facts.method in UNCONTESTED_METHODS:
+    if facts.award is None or facts.method in NO_PROTEST_METHODS:
         return None
     notified = local_date(facts.bidders_notified_at) if facts.bidders_notified_at else None
     return award_protest_period(
@@ -261,6 +270,19 @@ def deadlines(facts: Facts, now: datetime) -> list[Deadline]:
         )
     if facts.recommendation is not None and facts.recommendation.get("decision") is None:
         out.extend(_recommendation(facts.recommendation))
+    renewal_due = renewal_notice_due(facts)
+    if renewal_due is not None:
+        out.append(
+            Deadline(
+                "renewal_notice_due",
+                end_of_day(renewal_due),
+                citations.CONTRACT_RENEWAL,
+                "Post the renewal's notice in the Bulletin (awarding the renewal publishes it).",
+                met=facts.award is not None,
+                last_day=renewal_due,
+                duty=facts.state == "draft",
+            )
+        )
     for i, owed in enumerate(facts.failed_bid_notices, start=1):
         due = date.fromisoformat(owed["due_on"])
         out.append(
@@ -353,7 +375,8 @@ def _after_award(facts: Facts, now: datetime, rules: CalendarRules) -> list[Dead
             )
         )
     period = protest_period(facts, now)
-    assert period is not None
+    if period is None:
+        return out
     if facts.bidders_notified_at is None:
         out.append(
             Deadline(

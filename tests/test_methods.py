@@ -510,6 +510,173 @@ async def test_an_overrun_after_signing_is_completed_by_sole_source_or_emergency
     ]
 
 
+# ---- renewals, change orders, renegotiations (15-25(a),(b),(b-5),(c-10)) ------------------
+
+
+async def awarded_contract(d: Driver) -> None:
+    """A sealed bid awarded to Bolt Industries on Tuesday 17 March 2099 and entered into on
+    Wednesday 1 April, after the review window and the protest period ended on 31 March."""
+    bids = await d.through_opening()
+    await d.advance_to(chicago(2099, 3, 17, 10))
+    await d.ok("award", {"bid_id": bids["Bolt Industries"]})
+    await d.advance_to(chicago(2099, 4, 1, 9))
+    await d.ok("execute")
+
+
+def change(original: str, kind: str, determined_on: str) -> dict[str, Any]:
+    return {"original": original, "kind": kind, "determined_on": determined_on}
+
+
+async def test_a_renewal_is_noticed_within_fourteen_days_of_its_determination(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    """15-25(c-10): "Notice of each contract renewal shall be posted in the Bulletin within 14
+    calendar days of the determination to execute a renewal". Determined Wednesday 1 April
+    2099: the last day is Wednesday 15 April. The notice is in the clearinghouse (15-30) and in
+    OCDS as an amendment of the original contract."""
+    original = driver(api, env, "IFB")
+    await awarded_contract(original)
+    renewal = driver(api, env, "REN")
+    body = {"method": "contract_renewal", "opening_at": None}
+    missing = await renewal.launch(**body)
+    assert missing.status_code == 409 and missing.json()["code"] == "contract_missing"
+    mismatch = await renewal.launch(
+        **body, contract=change(original.reference, "change_order", "2099-04-01")
+    )
+    assert mismatch.json()["code"] == "contract_kind_mismatch"
+    ahead = await renewal.launch(
+        **body, contract=change(original.reference, "renewal", "2099-04-02")
+    )
+    assert ahead.json()["code"] == "determination_in_future"
+    unknown = await renewal.launch(**body, contract=change("NO-SUCH-1", "renewal", "2099-04-01"))
+    assert unknown.status_code == 409 and unknown.json()["code"] == "contract_unknown"
+    elsewhere = await renewal.launch(
+        **body,
+        agency="Department of Revenue",
+        contract=change(original.reference, "renewal", "2099-04-01"),
+    )
+    assert elsewhere.json()["code"] == "contract_unknown"
+    stray = await driver(api, env, "IFB").launch(
+        contract=change(original.reference, "renewal", "2099-04-01")
+    )
+    assert stray.json()["code"] == "contract_not_applicable"
+    launched = await renewal.launch(
+        **body,
+        title="Road salt, renewal for 2100-2101",
+        contract=change(original.reference, "renewal", "2099-04-01"),
+    )
+    assert launched.status_code == 201, launched.text
+    due = {x["name"]: x for x in launched.json()["deadlines"]}
+    assert due["renewal_notice_due"]["due_on"] == "2099-04-15"
+    assert due["renewal_notice_due"]["citation"] == "30 ILCS 500/15-25(c-10)"
+    assert launched.json()["contract_change"]["contractor"] == "Bolt Industries"
+    other = await renewal.refused("award", {"vendor": "Acme Supply", "price": "93000.00"})
+    assert other["code"] == "not_the_contractor" and other["field"] == "vendor"
+    await renewal.advance_to(chicago(2099, 4, 15, 16))
+    renewed = await renewal.ok("award", {"vendor": "Bolt Industries", "price": "93000.00"})
+    step = next(h for h in renewed["history"] if h["trigger"] == "award")
+    assert "after it was due" not in step["summary"]
+    assert await env.client.get_workflow_handle(renewal.reference).result() == "closed"
+    notice = (await notices(renewal))[-1]
+    assert notice["kind"] == "contract_renewal"
+    assert notice["content"]["contract_of"] == original.reference
+    assert notice["content"]["contract_price"] == "93000.00"
+    clearinghouse = (await api.get("/v1/clearinghouse", params={"q": "renewal for 2100"})).json()
+    assert [(c["reference"], c["contract_price"]) for c in clearinghouse["contracts"]] == [
+        (renewal.reference, "93000.00")
+    ]
+    ocds = (await api.get(f"/v1/procurements/{original.reference}/ocds")).json()
+    amendment = next(r for r in ocds["releases"] if r["tag"] == ["contractAmendment"])
+    assert amendment["ocid"].endswith(original.reference)
+    assert amendment["contracts"][0]["value"]["amount"] == 93000.0
+    assert amendment["contracts"][0]["amendments"][0]["id"] == renewal.reference
+
+
+async def test_a_late_renewal_notice_is_published_and_says_so(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    original = driver(api, env, "IFB")
+    await awarded_contract(original)
+    renewal = driver(api, env, "REN")
+    assert (
+        await renewal.launch(
+            method="contract_renewal",
+            opening_at=None,
+            contract=change(original.reference, "renewal", "2099-04-01"),
+        )
+    ).status_code == 201
+    # Thursday 16 April is a day past the 14.
+    await renewal.advance_to(chicago(2099, 4, 16, 9))
+    overdue = {x["name"]: x for x in (await renewal.get())["deadlines"]}
+    assert overdue["renewal_notice_due"]["status"] == "overdue"
+    renewed = await renewal.ok("award", {"vendor": "Bolt Industries", "price": "93000.00"})
+    step = next(h for h in renewed["history"] if h["trigger"] == "award")
+    assert "after it was due on 2099-04-15" in step["summary"]
+
+
+async def test_a_nonrenewable_contract_is_not_renewed(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    original = driver(api, env, "SS")
+    assert (
+        await original.launch(
+            method="sole_source",
+            opening_at=None,
+            renewable=False,
+            intended_contractor="Unique Instruments Ltd",
+            hearing_at=chicago(2099, 3, 16, 10).isoformat(),
+        )
+    ).status_code == 201
+    await original.ok("publish")
+    await original.advance_to(chicago(2099, 3, 16, 10))
+    await original.ok("hearing", {"summary": "No objection."})
+    await original.ok("award", {"vendor": "Unique Instruments Ltd", "price": "50000.00"})
+    await original.advance_to(chicago(2099, 4, 1, 9))
+    await original.ok("execute")
+    refused = await driver(api, env, "REN").launch(
+        method="contract_renewal",
+        opening_at=None,
+        contract=change(original.reference, "renewal", "2099-03-16"),
+    )
+    assert refused.status_code == 409 and refused.json()["code"] == "not_renewable"
+    assert refused.json()["citation"] == "30 ILCS 500/15-25(c-10)"
+
+
+async def test_a_change_order_is_noticed_and_waits_out_the_review_window(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    """15-25(a),(b),(b-5): change orders and renegotiated contracts are noticed like any
+    contract; the notice of award is posted and sent to the contractor before execution, and
+    the Board and the Commission have their 14 days (5-30(a))."""
+    original = driver(api, env, "IFB")
+    await awarded_contract(original)
+    co = driver(api, env, "CO")
+    await co.advance_to(chicago(2099, 4, 2, 10))
+    launched = await co.launch(
+        method="contract_change",
+        opening_at=None,
+        title="Road salt, added tonnage",
+        contract=change(original.reference, "change_order", "2099-04-02"),
+    )
+    assert launched.status_code == 201, launched.text
+    awarded = await co.ok("award", {"vendor": "Bolt Industries", "price": "12000.00"})
+    assert awarded["state"] == "review_window"
+    # Thursday 2 April + 14 = Thursday 16 April.
+    assert awarded["review_window"]["ends_on"] == "2099-04-16"
+    held = await co.refused("execute")
+    assert held["code"] == "review_window_running"
+    names = {x["name"] for x in awarded["deadlines"]}
+    assert "award_protest_closes" not in names and "review_window_ends" in names
+    notice = (await notices(co))[-1]
+    assert (
+        notice["kind"] == "change_order_award" and notice["content"]["awardee"] == "Bolt Industries"
+    )
+    await co.advance_to(chicago(2099, 4, 17, 9))
+    executed = await co.ok("execute")
+    assert executed["executed_at"] is not None
+    assert await env.client.get_workflow_handle(co.reference).result() == "closed"
+
+
 # ---- sole source (20-25; 15-25(c-15)) -----------------------------------------------------
 
 

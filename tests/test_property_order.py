@@ -76,6 +76,11 @@ def launch(method: str) -> ProcurementMachine:
         extra |= {"intended_contractor": "Only Co", "hearing_at": chicago(2099, 3, 16, 10)}
     if method == "small_purchase":
         extra |= {"estimated_value": "40000.00"}
+    if method in ("contract_renewal", "contract_change"):
+        kind = "renewal" if method == "contract_renewal" else "change_order"
+        extra |= {
+            "contract": {"original": "IFB-ORIG-1", "kind": kind, "determined_on": "2099-03-02"}
+        }
     spec = LaunchSpec.model_validate(notice_body("IFB-PROP-1", **extra))
     facts = Facts.launch(
         spec,
@@ -85,6 +90,8 @@ def launch(method: str) -> ProcurementMachine:
         protest_rules=ProtestRules().to_dict(),
         created_at=T0,
     )
+    if spec.contract is not None:
+        facts.contract_of = {"original": "IFB-ORIG-1", "contractor": "Only Co", "award_seq": 4}
     facts.small_purchase_limit = "100000.00"
     facts.small_purchase_limit_citation = "30 ILCS 500/20-20(a)"
     machine = ProcurementMachine(facts)
@@ -319,6 +326,8 @@ HAPPY: dict[str, list[tuple[str, timedelta]]] = {
     ],
     "small_purchase": [("award", timedelta(0))],
     "emergency": [("award", timedelta(0))],
+    "contract_renewal": [("award", timedelta(0))],
+    "contract_change": [("award", timedelta(days=16)), ("execute", timedelta(0))],
 }
 
 

@@ -41,6 +41,8 @@ class LaunchInput(BaseModel):
     small_purchase_limit: str | None = None
     small_purchase_limit_citation: str | None = None
     split_flag: str | None = None
+    # A renewal or change of another procurement's contract: what the launch found of it.
+    contract_of: dict[str, Any] | None = None
     reminder_offsets: list[int] | None = None
     reminded_periods: list[str] | None = None
     continue_as_new_events: int | None = None

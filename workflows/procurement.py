@@ -112,6 +112,7 @@ class ProcurementWorkflow:
             self.facts.small_purchase_limit = launch.small_purchase_limit
             self.facts.small_purchase_limit_citation = launch.small_purchase_limit_citation
             self.facts.split_flag = launch.split_flag
+            self.facts.contract_of = launch.contract_of
             if launch.reminder_offsets is not None:
                 self.facts.reminder_offsets = list(launch.reminder_offsets)
             if launch.reminded_periods is not None:

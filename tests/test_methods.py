@@ -18,6 +18,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.driver import Driver, chicago
+from tests.test_public_bulletin import assert_valid_ocds
 
 
 def driver(api: httpx.AsyncClient, env: WorkflowEnvironment, prefix: str) -> Driver:
@@ -586,6 +587,7 @@ async def test_a_renewal_is_noticed_within_fourteen_days_of_its_determination(
         (renewal.reference, "93000.00")
     ]
     ocds = (await api.get(f"/v1/procurements/{original.reference}/ocds")).json()
+    assert_valid_ocds(ocds)
     amendment = next(r for r in ocds["releases"] if r["tag"] == ["contractAmendment"])
     assert amendment["ocid"].endswith(original.reference)
     assert amendment["contracts"][0]["value"]["amount"] == 93000.0

@@ -22,6 +22,7 @@ from api.routes import (
     dashboard,
     dashboard_calendar,
     dev,
+    problems,
     procurements,
     public_bulletin,
     schedule,
@@ -85,6 +86,7 @@ def create_app(services: Services) -> FastAPI:
         response.headers["X-Request-ID"] = request.state.request_id
         return response
 
+    app.include_router(problems.router)
     app.include_router(procurements.router)
     app.include_router(cooperative_routes.router)
     app.include_router(bids.router)
@@ -109,7 +111,9 @@ def create_app(services: Services) -> FastAPI:
         "/readyz",
         tags=["operations"],
         summary="PostgreSQL and Temporal answer",
-        responses={503: {"description": "Not ready: the failing check is named."}},
+        responses={
+            503: {"model": errors.NotReadyProblem, "description": "Not ready: the check named."}
+        },
     )
     async def readyz(request: Request) -> Any:
         svc: Services = request.app.state.services
@@ -125,7 +129,8 @@ def create_app(services: Services) -> FastAPI:
             checks["temporal"] = "ok"
         except Exception as exc:
             checks["temporal"] = str(exc)
-        ready = all(v == "ok" for v in checks.values())
-        return JSONResponse(status_code=200 if ready else 503, content={"ready": ready, **checks})
+        if any(v != "ok" for v in checks.values()):
+            return errors.not_ready(checks)
+        return JSONResponse({"ready": True, **checks})
 
     return app

@@ -4,30 +4,43 @@ Issued tokens are looked up by hash. OIDC tokens are verified with PyJWT against
 configured issuer publishes (its JWKS), for the configured audience; the role, agency and
 vendor come from claims. No credentials: the public, who may read only what is public. Bad
 credentials: 401. The wrong role or agency: 403 with the reason.
+
+An operator (role ``operator``) runs the service, not a procurement: it moves the simulated
+clock and reads what the public reads; what takes a role of the Procurement Code refuses it
+with 403.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
 
-from api.errors import ApiError
+from api.errors import ApiError, problem
 from api.services import Services
-from db.users import TOKEN_PREFIX, find_by_token
+from db.users import OPERATOR, TOKEN_PREFIX, find_by_token
 from procure.settings import Settings
 from state_machines.authority import AGENCY_ROLES, OVERSIGHT_ROLES
 from state_machines.models import ROLE_NAMES, Principal
 
 
 def unauthorized(reason: str) -> ApiError:
-    return ApiError(401, {"error": "unauthorized", "reason": reason})
+    return problem("unauthorized", reason)
 
 
 def forbidden(reason: str) -> ApiError:
-    return ApiError(403, {"error": "forbidden", "reason": reason})
+    return problem("forbidden", reason)
+
+
+@dataclass(frozen=True)
+class Operator:
+    """Whoever runs the service: an identity with the role ``operator``."""
+
+    id: str
+    name: str
 
 
 def list_scope(user: Principal, agency: str | None) -> str | None:
@@ -56,7 +69,7 @@ class OidcVerifier:
         )
         self.keys = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300)
 
-    def verify(self, token: str) -> Principal:
+    def verify(self, token: str) -> Principal | Operator:
         s = self.settings
         try:
             key = self.keys.get_signing_key_from_jwt(token)
@@ -71,6 +84,10 @@ class OidcVerifier:
         except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
             raise unauthorized(f"The bearer token is not valid: {exc}.") from exc
         role = claims.get(s.oidc_role_claim)
+        if role == OPERATOR:
+            return Operator(
+                id=f"oidc:{claims['sub']}", name=str(claims.get("name") or claims["sub"])
+            )
         if role not in ROLE_NAMES:
             raise forbidden(
                 f"The token's '{s.oidc_role_claim}' claim names no role of this service."
@@ -84,7 +101,17 @@ class OidcVerifier:
         )
 
 
-async def current_principal(request: Request) -> Principal | None:
+async def identify(request: Request) -> Principal | Operator | None:
+    """Whoever the credentials name, once per request; None for no credentials."""
+    if hasattr(request.state, "identity"):
+        known: Principal | Operator | None = request.state.identity
+        return known
+    who = await _identify(request)
+    request.state.identity = who
+    return who
+
+
+async def _identify(request: Request) -> Principal | Operator | None:
     header = request.headers.get("authorization")
     if not header:
         return None
@@ -97,6 +124,8 @@ async def current_principal(request: Request) -> Principal | None:
         row = await find_by_token(await services.db(), token)
         if row is None:
             raise unauthorized("The token is unknown or was disabled.")
+        if row["role"] == OPERATOR:
+            return Operator(id=row["user_id"], name=row["name"])
         return Principal(
             id=row["user_id"],
             name=row["name"],
@@ -114,13 +143,46 @@ async def current_principal(request: Request) -> Principal | None:
     raise unauthorized("The token is not one this service issued, and no OIDC issuer is set.")
 
 
+async def current_principal(request: Request) -> Principal | None:
+    """The caller under the Procurement Code; an operator acts in no procurement, so it
+    reads as the public does."""
+    who = await identify(request)
+    return who if isinstance(who, Principal) else None
+
+
 Caller = Annotated[Principal | None, Depends(current_principal)]
 
 
-async def signed_in(principal: Caller) -> Principal:
+async def signed_in(request: Request, principal: Caller) -> Principal:
     if principal is None:
+        who = await identify(request)
+        if isinstance(who, Operator):
+            raise forbidden(
+                f"{who.name} is an operator: an operator runs the service (the simulated "
+                "clock) and acts in no procurement."
+            )
         raise unauthorized("Sign in: send 'Authorization: Bearer <token>'.")
     return principal
 
 
 User = Annotated[Principal, Depends(signed_in)]
+
+
+async def operator(request: Request) -> Operator:
+    """Only an operator: the simulated clock moves every procurement's time at once."""
+    who = await identify(request)
+    if who is None:
+        raise unauthorized(
+            "Only an operator moves the simulated clock: send 'Authorization: Bearer <token>' "
+            "with an operator's token (procure users create --role operator)."
+        )
+    if not isinstance(who, Operator):
+        role = ROLE_NAMES[who.role]
+        article = "an" if role[0].lower() in "aeiou" else "a"
+        raise forbidden(
+            f"Only an operator moves the simulated clock; {who.name} is {article} {role}."
+        )
+    return who
+
+
+Operated = Annotated[Operator, Depends(operator)]

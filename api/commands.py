@@ -118,7 +118,7 @@ async def run(
                 principal,
                 payload,
                 request_id=rid,
-                update_id=f"{principal.id}:{key}" if key else None,
+                update_id=idempotency.update_id(principal, key),
             )
         except ApiError as exc:
             if exc.status in (403, 409):

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 import asyncpg
 
 TOKEN_PREFIX = "pf_"
+# Who runs the service rather than a procurement: moves the simulated clock, and otherwise
+# reads only what the public reads. Not a role of the Procurement Code, so no workflow sees it.
+OPERATOR = "operator"
 
 
 def token_hash(token: str) -> str:

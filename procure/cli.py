@@ -10,13 +10,15 @@ from datetime import date
 from decimal import Decimal
 from typing import get_args
 
+from db.users import OPERATOR
 from procure import stackfile
 from procure.settings import Settings, get_settings
 from state_machines.models import Category, Method, Role
 
 METHOD_CHOICES = set(get_args(Method))
 CATEGORY_CHOICES = set(get_args(Category))
-ROLE_CHOICES = set(get_args(Role))
+# The roles of the Procurement Code, and the operator of the service itself.
+ROLE_CHOICES = set(get_args(Role)) | {OPERATOR}
 
 
 def _date(text: str) -> date:

@@ -148,6 +148,14 @@ class Settings(BaseSettings):
         description="The largest request body the API reads; a larger one is refused with "
         "413 before it is read in full.",
     )
+    idempotency_key_hours: float = Field(
+        default=24,
+        gt=0,
+        le=24 * 366,
+        validation_alias=AliasChoices("PROCURE_IDEMPOTENCY_KEY_HOURS", "idempotency_key_hours"),
+        description="How long an Idempotency-Key names its first request; after that it is "
+        "new again and its record is deleted.",
+    )
     db_pool_size: int = Field(
         default=20,
         ge=2,

@@ -111,7 +111,7 @@ class Driver:
         response = await self.post(action, json, actor)
         assert response.status_code == 409, response.text
         body = response.json()
-        assert body["error"] == "refused" and body["citation"] and body["reason"]
+        assert body["type"] == "/problems/refused" and body["citation"] and body["detail"]
         return body
 
     async def through_opening(self) -> dict[str, str]:

@@ -160,7 +160,7 @@ async def test_same_bid_sent_again_is_one_bid_and_a_key_names_its_bid(
     assert len({a.json()["bid_id"] for a in answers}) == 1
     assert sorted(a.headers["Idempotent-Replayed"] for a in answers) == ["false"] + ["true"] * 9
     reused = await proc.api.post(url, json=body | {"amount": "1.00"}, headers=headers)
-    assert reused.status_code == 409 and reused.json()["code"] == "idempotency_key_reused"
+    assert reused.status_code == 422 and reused.json()["code"] == "idempotency_key_reused"
     held = await pool.fetchval(
         "SELECT count(*) FROM bids WHERE reference = $1 AND status = 'received'", proc.reference
     )

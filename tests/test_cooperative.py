@@ -201,7 +201,8 @@ async def test_unit_without_resolution_is_refused_with_the_reason(
     response = await coop.order(county, contract, "10")
     assert response.status_code == 409, response.text
     body = response.json()
-    assert body["error"] == "refused" and body["code"] == "participation_resolution_missing"
+    assert body["type"] == "/problems/refused"
+    assert body["code"] == "participation_resolution_missing"
     assert body["citation"] == JOINT and body["field"] == "documents.participation_resolution"
     assert "passed by the unit's governing board" in body["reason"]
     reference = body["order"]["reference"]
@@ -620,7 +621,7 @@ async def test_idempotency_key_and_reference_reuse(coop: Coop, pool: asyncpg.Poo
     assert first.status_code == 201 and replay.status_code == 201
     assert replay.headers["Idempotent-Replayed"] == "true" and replay.json() == first.json()
     reused = await coop.order(village, contract, "6", reference=reference, **key)
-    assert reused.status_code == 409 and reused.json()["code"] == "idempotency_key_reused"
+    assert reused.status_code == 422 and reused.json()["code"] == "idempotency_key_reused"
     changed = await coop.order(village, contract, "6", reference=reference)
     assert changed.status_code == 409 and changed.json()["code"] == "reference_in_use"
     assert len(await outbox(pool, reference=reference, kind="purchase_order")) == 1

@@ -348,7 +348,7 @@ async def test_agencies_see_their_own_and_vendors_and_the_public_nothing(
         assert "vendors" in response.json()["reason"].lower()
         public = await api.get(path)
         assert public.status_code == 401, path
-        assert public.json()["error"] == "unauthorized"
+        assert public.json()["code"] == "unauthorized"
 
     agencies = (await api.get("/v1/dashboard/agencies", headers=await as_role(api, "cpo"))).json()
     assert s.agency in agencies["agencies"]
@@ -722,7 +722,7 @@ async def test_bad_parameters_are_refused_naming_the_field(
     response = await api.get(LIST, params=params, headers=await as_role(api, "cpo"))
     assert response.status_code == 422, response.text
     body = response.json()
-    assert body["error"] == "invalid_request"
+    assert body["code"] == "invalid_request"
     assert [e["field"] for e in body["errors"]] == [field]
 
 

@@ -118,6 +118,12 @@ class Seeded:
     year: int
 
 
+def operator(svc: Service) -> dict[str, str]:
+    """Only an operator moves the simulated clock."""
+    token = svc.token("operator", "--name", "Dev operator", "--role", "operator")
+    return {"Authorization": f"Bearer {token}"}
+
+
 async def seed(client: httpx.AsyncClient, svc: Service) -> Seeded:
     now = datetime.fromisoformat((await client.get("/v1/dev/clock")).json()["now"])
     today = now.astimezone(CHICAGO).date()
@@ -248,7 +254,9 @@ async def seed(client: httpx.AsyncClient, svc: Service) -> Seeded:
     assert cancelled.status_code == 200, cancelled.text
     # Past the end of the first opening day: the two openings set for it are overdue.
     after = datetime.combine(first + timedelta(days=1), clock_time(8, 30), tzinfo=CHICAGO)
-    moved = await client.post("/v1/dev/clock/advance", json={"to": after.isoformat()})
+    moved = await client.post(
+        "/v1/dev/clock/advance", json={"to": after.isoformat()}, headers=operator(svc)
+    )
     assert moved.status_code == 200, moved.text
     return Seeded(first, after, year)
 
@@ -468,7 +476,9 @@ async def seed_calendar(client: httpx.AsyncClient, svc: Service) -> None:
     assert clock < at(2099, 3, 2, 9), "the simulated clock is already past the calendar's days"
 
     async def advance(to: datetime) -> None:
-        moved = await client.post("/v1/dev/clock/advance", json={"to": to.isoformat()})
+        moved = await client.post(
+            "/v1/dev/clock/advance", json={"to": to.isoformat()}, headers=operator(svc)
+        )
         assert moved.status_code == 200, moved.text
 
     await advance(at(2099, 3, 2, 9))

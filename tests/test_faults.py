@@ -118,7 +118,7 @@ async def test_postgres_stopped_and_restarted_mid_procurement(
     ):
         assert response.status_code == 503, response.text
         assert response.headers["Retry-After"] == "5"
-        assert response.json()["error"] == "unavailable"
+        assert response.json()["code"] == "unavailable"
 
     # The protest period ended on 31 March; the workflow closes the procurement now, and its
     # write waits for PostgreSQL.
@@ -188,6 +188,6 @@ async def test_a_namespace_the_server_cannot_find_is_a_503_not_a_500(
             launched = await api.post("/v1/procurements", json=body, headers=headers)
             assert launched.status_code == 503, launched.text
             assert launched.headers["retry-after"]
-            assert launched.json()["error"] == "unavailable"
+            assert launched.json()["code"] == "unavailable"
     finally:
         await dev.shutdown()

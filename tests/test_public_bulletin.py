@@ -205,7 +205,7 @@ async def test_pages_feed_and_clearinghouse_list_the_awards(
     assert "<script" not in one.text and acme in one.text
     assert f"/v1/procurements/{a}/ocds" in one.text
     missing = await public(api, "/bulletin/999999999")
-    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
 
     # The Atom feed: well-formed, one entry per notice, each linking to its page.
     feed = await public(api, "/v1/bulletin/feed.atom", reference=a)
@@ -296,7 +296,7 @@ async def test_pages_feed_and_clearinghouse_list_the_awards(
     ):
         refused = await public(api, "/v1/clearinghouse", **params)
         assert refused.status_code == 422, (params, refused.text)
-        assert refused.json()["error"] == "invalid_request"
+        assert refused.json()["code"] == "invalid_request"
         assert name in [e["field"] for e in refused.json()["errors"]], refused.text
     mixed = (await public(api, "/v1/clearinghouse", agency=agency, sort="price", limit=1)).json()
     refused = await public(api, "/v1/clearinghouse", sort="awardee", cursor=mixed["next_cursor"])

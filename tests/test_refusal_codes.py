@@ -44,5 +44,5 @@ def test_every_code_in_the_code_is_listed_and_every_listed_code_is_used() -> Non
 
 async def test_the_openapi_document_lists_them(api: httpx.AsyncClient) -> None:
     schema = (await api.get("/openapi.json")).json()
-    body = schema["components"]["schemas"]["RefusalBody"]
+    body = schema["components"]["schemas"]["RefusalProblem"]
     assert body["properties"]["code"]["enum"] == codes()

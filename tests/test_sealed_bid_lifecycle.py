@@ -595,10 +595,18 @@ async def test_small_answers_are_right(api: httpx.AsyncClient) -> None:
     beyond = await api.get("/v1/calendar/deadline", params={"start": "9999-12-31", "days": 14})
     assert beyond.status_code == 422, beyond.text
     assert beyond.json()["errors"][0]["field"] == "query.start"
-    # An unknown path has the not_found shape the README lists.
+    # An unknown path is a problem document like an unknown record (RFC 9457).
     unknown = await api.get("/v1/no-such-thing")
     assert unknown.status_code == 404
-    assert unknown.json() == {"error": "not_found", "reason": "No such path."}
+    assert unknown.headers["content-type"] == "application/problem+json"
+    assert unknown.json() == {
+        "type": "/problems/not_found",
+        "title": "Not found",
+        "status": 404,
+        "detail": "No such path.",
+        "code": "not_found",
+        "reason": "No such path.",
+    }
     # A vendor refused a launch reads good English: "Only a State purchasing officer ...".
     people = api.people  # type: ignore[attr-defined]
     vendor = await people.headers_for("Acme Supply")
@@ -625,4 +633,4 @@ async def test_a_body_over_the_limit_is_a_413(api: httpx.AsyncClient) -> None:
     body = notice_body("BIG-BODY-1", description="x" * (2 * 1024 * 1024))
     refused = await api.post("/v1/procurements", json=body, headers=headers)
     assert refused.status_code == 413, refused.text[:200]
-    assert refused.json()["error"] == "too_large"
+    assert refused.json()["code"] == "too_large"

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from api import commands, idempotency, intake, queries
+from api import commands, idempotency, intake, problems, queries
 from api.auth import User, forbidden
 from api.errors import not_found
 from api.routes.procurements import ERRORS, Reference, Svc
@@ -88,7 +88,7 @@ async def _submit(
         idempotency.key_of(request),
         commands.request_id(request),
     )
-    return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
+    return problems.respond(answer.status, answer.body, answer.headers)
 
 
 @router.post("/{reference}/bids", status_code=201, responses=ERRORS, summary="Submit a sealed bid")
@@ -122,7 +122,7 @@ async def withdraw_bid(
         raise not_found(reference)
     if row["snapshot"].get("opened_at") is None:
         answer = await intake.withdraw(svc, user, reference, bid_id, commands.request_id(request))
-        return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
+        return problems.respond(answer.status, answer.body, answer.headers)
     command = WithdrawBid(bid_id=bid_id, determination=body.determination)
     return await commands.run(request, svc, user, reference, "withdraw_bid", command)
 

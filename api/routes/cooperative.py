@@ -892,7 +892,7 @@ async def withdraw_order(
                 await handle.execute_update(
                     OrderWorkflow.withdraw,
                     Withdrawal(principal=user, reason=body.reason, request_id=rid),
-                    id=f"{user.id}:{key}" if key else None,
+                    id=idempotency.update_id(user, key),
                 )
             except (
                 WorkflowUpdateFailedError,

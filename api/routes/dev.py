@@ -1,4 +1,8 @@
-"""/v1/dev/clock: the simulated clock, present only under ``procure dev --simulated-clock``."""
+"""/v1/dev/clock: the simulated clock, present only under ``procure dev --simulated-clock``.
+
+Anyone may read it: the time every deadline and receipt is judged at is no secret. Only an
+operator moves it, since moving it moves every procurement's time at once.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import AwareDatetime, Field, model_validator
 
+from api.auth import Operated
 from api.errors import RESPONSES, ApiError
 from procure.clock import SimulatedClock
 from state_machines.models import Model
@@ -39,7 +44,8 @@ async def get_clock(request: Request) -> Any:
 
 
 @router.post("/clock/advance", summary="Move the simulated time forward")
-async def advance(body: Advance, request: Request) -> Any:
+async def advance(body: Advance, request: Request, _: Operated) -> Any:
+    """An operator's token only (``procure users create --role operator``)."""
     clock = _clock(request)
     now = await clock.now()
     if body.to is not None:

@@ -50,7 +50,6 @@ OUTSIDE_ROUTES: dict[str, str] = {
     "sealed": "the record is sealed until the opening or the award (20-10(d), 20-15(d))",
     # The engine, idempotency and the simulated clock.
     "update_limit": "a procurement started before continue-as-new reached Temporal's limit",
-    "idempotency_key_reused": "an Idempotency-Key sent again with another body",
     "clock_backwards": "the simulated clock only moves forward",
     "failed": "the engine refused the command for a reason given in full",
     # Cooperative purchasing (cooperative/).

@@ -866,6 +866,13 @@ def documents_transmitted(ctx: Ctx) -> str | None:
 # ---- failed bid notice (20-10(g-5)) ----------------------------------------------------------
 
 
+@when("no_failed_bid_notices", citations.FAILED_BID_NOTICE)
+def failed_bid_notices_outstanding(ctx: Ctx) -> str | None:
+    if not any(n.get("delivered_at") is None for n in ctx.facts.failed_bid_notices):
+        return "No failed bid notice is owed in this procurement."
+    return None
+
+
 @on_payload("no_failed_bid_notice_owed", citations.FAILED_BID_NOTICE, "vendor")
 def failed_bid_notice_owed(ctx: Ctx) -> str | None:
     vendor = ctx.payload.vendor.strip().casefold()

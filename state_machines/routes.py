@@ -195,7 +195,7 @@ _AFTER_AWARD: dict[str, Route] = {
     "deliver_failed_bid_notice": Route(
         ("review_window", "awarded"),
         None,
-        (g.failed_bid_notice_owed,),
+        (g.failed_bid_notices_outstanding, g.failed_bid_notice_owed),
         fx.apply_deliver_failed_bid_notice,
     ),
     "execute": Route(

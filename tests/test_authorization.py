@@ -138,6 +138,12 @@ COMMANDS: list[tuple[str, str, Any, set[str]]] = [
     ("POST", "/board-recommendations/response", {"summary": "s"}, set()),
     ("POST", "/board-recommendations/decision", {"decision": "decline", "reasons": "r"}, {"cpo"}),
     ("POST", "/board-recommendations/hearing-request", None, set()),
+    (
+        "POST",
+        "/failed-bid-notices",
+        {"vendor": "V", "means": "certified_copy", "reasons": "r"},
+        AGENCY,
+    ),
     # No recommendation names its body yet: a member of either body may record a hearing.
     ("POST", "/board-recommendations/hearing", {"summary": "s"}, {"ppb", "cei"}),
     (
@@ -261,6 +267,7 @@ ENDPOINTS: list[tuple[str, str, Any, Expect]] = [
     # The pages hold no data: the browser reads the API with the caller's token.
     ("GET", "/dashboard", None, PUBLIC),
     ("GET", "/dashboard/procurements/{reference}", None, PUBLIC),
+    ("GET", "/dashboard/calendar", None, PUBLIC),
     # The procurement file's page: public only after an award, which this one never had.
     ("GET", "/procurements/{reference}/file", None, only(200, READERS)),
     ("GET", "/dashboard/assets/dashboard.js", None, PUBLIC),
@@ -268,6 +275,7 @@ ENDPOINTS: list[tuple[str, str, Any, Expect]] = [
     ("GET", "/v1/dashboard/agencies", None, only(200, LISTERS)),
     ("GET", "/v1/dashboard/procurements/{reference}", None, only(200, READERS)),
     ("GET", "/v1/dashboard/events", None, only(200, LISTERS)),
+    ("GET", "/v1/dashboard/calendar", None, only(200, LISTERS)),
     # Registered already with these details: the same registration answers 200.
     ("POST", "/v1/members", MEMBER, only(200, {"cpo", "member_own"})),
     ("GET", "/v1/members", None, only(200, LISTERS | MEMBERS)),

@@ -20,7 +20,8 @@ DECLARED = re.compile(
     r'(?:Refusal\(|@when\(|@on_payload\(|Guard\(|"code":\s*|code=)\s*"([a-z_]+)"', re.S
 )
 # Codes of other statuses written in the same shape.
-NOT_REFUSALS = {"forbidden"}
+# (an Idempotency-Key reused with another request is a 422, as the IETF draft has it).
+NOT_REFUSALS = {"forbidden", "idempotency_key_reused"}
 # Made from a pattern: notice_period_kept's f"{noun}_too_early".
 PATTERNED = {"opening_too_early", "hearing_too_early"}
 

@@ -74,7 +74,7 @@
 
   class ApiFailure extends Error {
     constructor(status, body) {
-      super((body && (body.reason || (body.errors && body.errors.map((e) => `${e.field}: ${e.message}`).join("; ")))) || `HTTP ${status}`);
+      super((body && (body.detail || (body.errors && body.errors.map((e) => `${e.field}: ${e.message}`).join("; ")))) || `HTTP ${status}`);
       this.status = status;
     }
   }
@@ -154,7 +154,7 @@
           });
           if (response.status === 401 || response.status === 403) {
             const body = await response.json().catch(() => null);
-            showSignIn((body && body.reason) || "Sign in again.");
+            showSignIn((body && body.detail) || "Sign in again.");
             return;
           }
           if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);

@@ -15,14 +15,15 @@ import shutil
 import signal
 import socket
 import time
+import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import pgserver
 import uvicorn
 from temporalio.client import Client
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -40,7 +41,25 @@ from procure.stackfile import process_running
 from procure.worker import DATA_CONVERTER, connect, create_worker
 from workflows import search
 
+# pgserver keeps its lock file under the user's runtime directory; where XDG_RUNTIME_DIR is not
+# set, platformdirs warns at import and falls back to a private folder under /tmp, which serves.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    import pgserver
+
 log = logging.getLogger("procure.dev")
+
+
+def test_server_runtime() -> Runtime:
+    """The SDK's runtime for the time-skipping server, without the warning it gives on every
+    start: that server advertises no heartbeat-details capability, which the service does not
+    use (its activities do not heartbeat) and a user cannot change."""
+    default = TelemetryFilter(core_level="WARN", other_level="ERROR").formatted()
+    return Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(filter=f"{default},temporalio_sdk_core::worker=ERROR")
+        )
+    )
 
 
 class PortInUse(SystemExit):
@@ -147,6 +166,7 @@ async def temporal(settings: Settings, *, simulated: bool) -> AsyncIterator[Temp
         env = await WorkflowEnvironment.start_time_skipping(
             data_converter=DATA_CONVERTER,
             test_server_existing_path=binaries.temporal_test_server(),
+            runtime=test_server_runtime(),
             port=settings.temporal_port,
             test_server_startup_timeout=timedelta(seconds=60),  # a loaded machine is slow
         )

@@ -21,8 +21,8 @@ Metrics (``GET /metrics`` on the API; on the worker, a port of its own when
 Logs (:func:`configure_logging`): one JSON object per line with ``timestamp``, ``level``,
 ``logger`` and ``message``, plus ``request_id`` (set for each API request) and ``reference``
 (the procurement a command or an activity is about) when known. ``PROCURE_LOG_LEVEL``
-(default ``INFO``) and ``PROCURE_LOG_FORMAT`` (``json``, the default, or ``text``) choose the
-level and the format. Each API request is logged once, with its route, status and duration,
+(default ``INFO``) and ``PROCURE_LOG_FORMAT`` (``text`` on a terminal, else ``json``) choose
+the level and the format. Each API request is logged once, with its route, status and duration,
 in place of the server's access log.
 """
 
@@ -377,7 +377,8 @@ def serve_worker_metrics(environ: Mapping[str, str] = os.environ) -> WSGIServer 
 LOG_FORMATS = ("json", "text")
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 # Libraries that narrate every step at INFO: their warnings are kept, the rest only at DEBUG.
-CHATTY_LOGGERS = ("pgserver", "httpx", "httpcore")
+# Below WARNING only when debugging: a migration's every step, every HTTP call out.
+CHATTY_LOGGERS = ("pgserver", "httpx", "httpcore", "alembic")
 
 
 class ContextFilter(logging.Filter):
@@ -417,18 +418,22 @@ def configure_logging(
 ) -> logging.Handler:
     """Send every log record, the API server's included, to one handler on stderr (or
     ``stream``): JSON lines, or text. ``level`` and ``fmt`` default to ``PROCURE_LOG_LEVEL``
-    (INFO) and ``PROCURE_LOG_FORMAT`` (json). Calling it again replaces its handler."""
+    (INFO) and ``PROCURE_LOG_FORMAT`` (text on a terminal, else json). Calling it again
+    replaces its handler."""
     chosen_level = level if level is not None else os.environ.get("PROCURE_LOG_LEVEL", "INFO")
     if isinstance(chosen_level, str):
         name = chosen_level.strip().upper()
         if not isinstance(logging.getLevelName(name), int):
             raise SystemExit(f"PROCURE_LOG_LEVEL: a logging level name, not {chosen_level!r}")
         chosen_level = name
-    chosen_fmt = (fmt or os.environ.get("PROCURE_LOG_FORMAT", "json")).strip().lower()
+    out = stream if stream is not None else sys.stderr
+    # A person at a terminal reads text; a collector reads JSON lines.
+    default_fmt = "text" if out.isatty() else "json"
+    chosen_fmt = (fmt or os.environ.get("PROCURE_LOG_FORMAT") or default_fmt).strip().lower()
     if chosen_fmt not in LOG_FORMATS:
         raise SystemExit(f"PROCURE_LOG_FORMAT: one of {', '.join(LOG_FORMATS)}, not {chosen_fmt!r}")
 
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler = logging.StreamHandler(out)
     handler.setFormatter(json_formatter() if chosen_fmt == "json" else text_formatter())
     handler.addFilter(ContextFilter())
     handler._procureflow = True  # type: ignore[attr-defined]

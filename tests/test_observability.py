@@ -402,3 +402,29 @@ def test_text_format_and_bad_settings() -> None:
             configure_logging("INFO", "xml")
         with pytest.raises(SystemExit, match="PROCURE_LOG_LEVEL"):
             configure_logging("LOUD", "json")
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_reads_text_and_a_collector_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROCURE_LOG_FORMAT", raising=False)
+    with restored_logging():
+        terminal = Terminal()
+        configure_logging("INFO", stream=terminal)
+        logging.getLogger("procure.test").info("for a person")
+        assert terminal.getvalue().rstrip().endswith("for a person")
+        assert not terminal.getvalue().lstrip().startswith("{")
+        collector = io.StringIO()
+        configure_logging("INFO", stream=collector)
+        logging.getLogger("procure.test").info("for a machine")
+        assert json.loads(collector.getvalue().splitlines()[-1])["message"] == "for a machine"
+        # A migration's every step is below the default level.
+        assert logging.getLogger("alembic").getEffectiveLevel() == logging.WARNING
+        monkeypatch.setenv("PROCURE_LOG_FORMAT", "json")
+        asked = Terminal()
+        configure_logging("INFO", stream=asked)
+        logging.getLogger("procure.test").info("asked for json")
+        assert json.loads(asked.getvalue().splitlines()[-1])["message"] == "asked for json"

@@ -24,7 +24,7 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
-from db import bids
+from db import bids, reciprocity
 from db.sealing import Sealer, amount_of, matches
 from rules import citations
 from rules.evaluation import (
@@ -35,8 +35,8 @@ from rules.evaluation import (
 )
 from rules.proposals import ProposalScores, ScoringPlan, score_proposals
 from state_machines.intake import OPENING_ROUND
-from state_machines.models import RankEntry
-from workflows.payloads import ScoreRequest, TabulateRequest, TabulateResult
+from state_machines.models import RankEntry, ReciprocityPinned
+from workflows.payloads import ReciprocityRequest, ScoreRequest, TabulateRequest, TabulateResult
 
 COMMITMENTS_NOTICE = "bid_commitments"
 
@@ -45,6 +45,13 @@ class TabulationActivities:
     def __init__(self, pool: asyncpg.Pool, sealer: Sealer) -> None:
         self.pool = pool
         self.sealer = sealer
+
+    @activity.defn(name="reciprocal_table")
+    async def reciprocal_table(self, request: ReciprocityRequest) -> ReciprocityPinned:
+        """The other states' preferences in force on the day of the first advertisement
+        (30 ILCS 500/45-10(a),(b)): data, not about any bid."""
+        effective_from, states = await reciprocity.in_force(self.pool, request.on)
+        return ReciprocityPinned(effective_from=effective_from, states=states, pinned_on=request.on)
 
     async def _close(
         self,

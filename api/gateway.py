@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from datetime import date, timedelta
@@ -21,9 +20,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from api import queries
 from api.errors import ApiError, not_found, refused
 from api.services import Services, Unavailable
+from db import reciprocity
 from rules import citations, small_purchase
 from rules.calendar import local_date
-from rules.evaluation import load_reciprocal_preferences
 from rules.periods import PROTEST_RULES_BY_OFFICE
 from state_machines import schedule
 from state_machines.launch import launch_refusal, small_purchase_value
@@ -168,7 +167,8 @@ async def launch(
         protest_rules=PROTEST_RULES_BY_OFFICE[spec.chief_procurement_office].to_dict(),
         launched_by=principal.name,
         launched_role=principal.role,
-        reciprocal_preferences=reciprocal_preferences(),
+        # Stands in only for histories from before the table was pinned at publication.
+        reciprocal_preferences=(await reciprocity.in_force(pool, today))[1],
         small_purchase_limit=str(limit[0]) if limit else None,
         small_purchase_limit_citation=limit[1] if limit else None,
         split_flag=split_flag,
@@ -207,12 +207,6 @@ async def launch(
         # A start finds no workflow missing: what is left is the server's trouble.
         raise Unavailable("Temporal", str(exc)) from exc
     return bool(result.result.get("created")), result
-
-
-@functools.cache
-def reciprocal_preferences() -> dict[str, str]:
-    """The reciprocal preferences of other states (45-10(b)), read once per process."""
-    return {state: str(pct) for state, pct in load_reciprocal_preferences().items()}
 
 
 async def _split_check(

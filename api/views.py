@@ -109,6 +109,8 @@ def procurement_view(
         else None,
         "explanation_filed_with": facts.explanation_filed_with,
         "failed_bid_notices": facts.failed_bid_notices,
+        # The other states' preferences pinned at the first advertisement (45-10(a),(b)).
+        "reciprocity": facts.reciprocity.model_dump(mode="json") if facts.reciprocity else None,
         "contract_change": (
             facts.spec.contract.model_dump(mode="json")
             | {"contractor": facts.contract_of["contractor"]}

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import get_args
 
 from db.users import OPERATOR
@@ -106,6 +107,15 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--effective", type=_date, required=True)
     add.add_argument("--amount", type=Decimal, required=True)
     add.add_argument("--citation", required=True)
+    recip = sub.add_parser(
+        "reciprocity", help="other states' resident preferences (30 ILCS 500/45-10(a))"
+    )
+    recip_sub = recip.add_subparsers(dest="reciprocity_command", required=True)
+    recip_sub.add_parser("list", help="every version, each state with its law and source")
+    load = recip_sub.add_parser(
+        "load", help="record a version from a JSON file (format: rules/reciprocity.py)"
+    )
+    load.add_argument("file", type=Path)
     deadline = sub.add_parser("deadline", help="count days under 30 ILCS 500/15-45")
     deadline.add_argument("start", type=_date, metavar="START", help="YYYY-MM-DD (excluded)")
     deadline.add_argument("--days", type=_days, required=True, help="days the act allows")
@@ -271,6 +281,31 @@ async def _limits(args: argparse.Namespace, dsn: str) -> int:
     return 0
 
 
+async def _reciprocity(args: argparse.Namespace, dsn: str) -> int:
+    from db import reciprocity as stored
+    from db.pool import create_pool
+    from rules import reciprocity
+
+    pool = await create_pool(dsn, max_size=1)
+    try:
+        if args.reciprocity_command == "load":
+            try:
+                table = reciprocity.load(args.file)
+            except (OSError, ValueError) as exc:
+                sys.exit(f"procure reciprocity load: {exc}")
+            count = await stored.load(pool, table)
+            print(f"loaded {count} states in force from {table.effective_from}")
+        for row in await stored.versions(pool):
+            law = f"  {row['law']}" if row["law"] else ""
+            print(
+                f"{row['effective_from']}  {row['state']}  {row['percent']:>6}%{law}  "
+                f"(read {row['read_on']}: {row['source']})"
+            )
+    finally:
+        await pool.close()
+    return 0
+
+
 def _require(value: str | None, name: str) -> str:
     if not value:
         sys.exit(f"procure: set {name} (or use 'procure dev', which starts its own)")
@@ -278,7 +313,7 @@ def _require(value: str | None, name: str) -> str:
 
 
 # The commands that act on a running stack's data: they find a `procure dev` stack by itself.
-OPERATOR_COMMANDS = ("users", "audit", "reconcile", "outbox", "limits", "migrate")
+OPERATOR_COMMANDS = ("users", "audit", "reconcile", "outbox", "limits", "reciprocity", "migrate")
 
 
 def _find_the_stack(settings: Settings) -> None:
@@ -316,6 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_outbox(args, _require(settings.database_url, "DATABASE_URL")))
     if args.command == "limits":
         return asyncio.run(_limits(args, _require(settings.database_url, "DATABASE_URL")))
+    if args.command == "reciprocity":
+        return asyncio.run(_reciprocity(args, _require(settings.database_url, "DATABASE_URL")))
     if args.command == "migrate":
         from db.migrate import upgrade
 

@@ -33,6 +33,7 @@ def activity_functions(pool: asyncpg.Pool, sealer: Sealer) -> list[object]:
         persist.persist_step,
         tabulation.tabulate_bids,
         tabulation.score_proposals,
+        tabulation.reciprocal_table,
         failed_bids.failed_bid_notices,
         cooperative.order_facts,
         cooperative.persist_order,

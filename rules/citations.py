@@ -40,6 +40,7 @@ SOLE_SOURCE_NOTICE = "30 ILCS 500/15-25(c-15)"
 EMERGENCY = "30 ILCS 500/20-30"
 EMERGENCY_DISCLOSURE = "30 ILCS 500/15-25(c)"
 TIE_BIDS = "44 Ill. Adm. Code 1.2037"
+RECIPROCITY = "30 ILCS 500/45-10(a),(b); 44 Ill. Adm. Code 1.4510(c)"
 
 # 44 Ill. Adm. Code 1: the rules of the Chief Procurement Officer for General Services.
 PROTESTS = "44 Ill. Adm. Code 1.5550"

@@ -37,7 +37,6 @@ Everything here is pure except :func:`load_reciprocal_preferences`, which reads 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
@@ -45,9 +44,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from rules import citations
-
-DEFAULT_RECIPROCAL_PATH = Path(__file__).parent / "data" / "reciprocal_preferences.json"
+from rules import citations, reciprocity
 
 # Citations of the rules applied here that are not one preference's own.
 AWARD = citations.AWARD  # 30 ILCS 500/20-10(g): lowest responsible and responsive bidder
@@ -537,22 +534,9 @@ def load_reciprocal_preferences(path: Path | None = None) -> dict[str, Decimal]:
     """The percent preference each state gives its own residents (30 ILCS 500/45-10(a);
     44 Ill. Adm. Code 1.4510(c)), by upper-case two-letter state; 0 means none.
 
-    Reads ``rules/data/reciprocal_preferences.json`` unless given another ``path``.
-    """
-    source = DEFAULT_RECIPROCAL_PATH if path is None else path
-    data = json.loads(source.read_text(encoding="utf-8"))
-    if not isinstance(data, Mapping) or not isinstance(data.get("states"), Mapping):
-        raise ValueError(f"{source}: expected an object with a 'states' object")
-    table: dict[str, Decimal] = {}
-    for state, value in data["states"].items():
-        code = _state(state, f"{source}: states key")
-        percent = _decimal(value, f"{source}: states.{state}")
-        if percent < 0:
-            raise ValueError(f"{source}: states.{state} must not be negative, not {value!r}")
-        if code in table:
-            raise ValueError(f"{source}: state {code} is listed twice")
-        table[code] = percent
-    return table
+    Reads ``rules/data/reciprocal_preferences.json`` unless given another ``path``
+    (the file format: ``rules.reciprocity``)."""
+    return reciprocity.load(path).percents()
 
 
 def _check_bids(bids: Sequence[BidInput]) -> None:

@@ -33,6 +33,7 @@ from state_machines.models import (
     FileProtest,
     GrantWaiver,
     ProtestRecord,
+    ReciprocityPinned,
     RegisterBid,
     RequestDocuments,
     WaiverRecord,
@@ -691,6 +692,18 @@ def apply_final_recommendation(ctx: Ctx) -> Effects:
         summary=f"After the hearing the Commission on Equity and Inclusion {verdict} its "
         f"recommendation ({citations.CEI_RECOMMENDATION}).",
         notices=[{"kind": "cei_recommendation", "content": content}],
+    )
+
+
+def apply_pin_reciprocity(ctx: Ctx) -> Effects:
+    """45-10(b) fixes who is a resident on the day a bid is first advertised: the other
+    states' preferences are the ones in force that day too, whatever is loaded later."""
+    p: ReciprocityPinned = ctx.payload
+    ctx.facts.reciprocity = p
+    version = p.effective_from.isoformat() if p.effective_from else "none loaded"
+    return Effects(
+        summary=f"The reciprocity table in force at the first advertisement ({version}) is "
+        f"the one the opening evaluates with ({citations.RECIPROCITY})."
     )
 
 

@@ -450,6 +450,15 @@ class BoardRecommendation(Model):
     )
 
 
+class ReciprocityPinned(Model):
+    """The reciprocity table in force on the day of the first advertisement, as the workflow
+    read it then (30 ILCS 500/45-10(a),(b)); what the opening evaluates with."""
+
+    effective_from: date | None
+    states: dict[str, str] = Field(default_factory=dict)
+    pinned_on: date
+
+
 class FailedBidNotice(Model):
     """A bidder's 4 consecutive bids not awarded, to be explained in writing (20-10(g-5))."""
 
@@ -696,6 +705,7 @@ class Facts(Model):
     explanation_filed_with: list[str] = Field(default_factory=list)
     # A renewal or change: the original's reference, contractor and award notice (its seq).
     contract_of: dict[str, Any] | None = None
+    reciprocity: ReciprocityPinned | None = None  # pinned at the first advertisement
     failed_bid_notices: list[dict[str, Any]] = Field(default_factory=list)  # 20-10(g-5)
     recommendation: dict[str, Any] | None = None
     protest_override: dict[str, Any] | None = None

@@ -38,6 +38,7 @@ from state_machines.models import (
     NoticeAmendment,
     OpenBids,
     ProceedDespiteProtest,
+    ReciprocityPinned,
     RecordFiling,
     RegisterBid,
     RequestBestAndFinal,
@@ -114,6 +115,7 @@ TRIGGERS: dict[str, Trigger] = {
         Trigger("final_recommendation", FinalRecommendation, citations.CEI_RECOMMENDATION),
         Trigger("decide_recommendation", DecideRecommendation, citations.BOARD_RECOMMENDATION),
         Trigger("record_explanation_filing", RecordFiling, citations.AWARD),
+        Trigger("pin_reciprocity", ReciprocityPinned, citations.RECIPROCITY, fired_by="decision"),
         Trigger(
             "record_failed_bids", FailedBidsOwed, citations.FAILED_BID_NOTICE, fired_by="decision"
         ),
@@ -258,6 +260,7 @@ def _sealed(period: Guard, amended_period: Guard, publish_citation: str) -> dict
             (g.BIDS_BEFORE_OPENING,),
             fx.apply_register_bid,
         ),
+        "pin_reciprocity": Route(("published",), None, (), fx.apply_pin_reciprocity),
         "withdraw_bid": Route(
             ("published", "evaluation"),
             None,

@@ -443,6 +443,8 @@ async def failed_bid_notice_given(d: Driver) -> None:
 
 
 SCENARIOS["cei_recommendation_heard"] = cei_recommendation_heard
+# Recorded again once the reciprocity table was pinned at the first advertisement.
+SCENARIOS["sealed_bid_reciprocity_pinned"] = closed_happy_path
 SCENARIOS["failed_bid_notice_given"] = failed_bid_notice_given
 
 

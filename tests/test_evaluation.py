@@ -12,14 +12,12 @@ import hashlib
 import json
 from dataclasses import fields
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from rules.evaluation import (
-    DEFAULT_RECIPROCAL_PATH,
     PREFERENCES,
     Adjustment,
     BidderClaims,
@@ -30,7 +28,6 @@ from rules.evaluation import (
     _precedes,
     _Standing,
     evaluate_bids,
-    load_reciprocal_preferences,
     resolve_tie,
 )
 from state_machines.launch import launch_refusal
@@ -759,29 +756,6 @@ def test_effects_add_up_to_the_evaluated_amount(
 
 
 # --- Data, names and round trips ------------------------------------------------------------
-
-
-def test_the_shipped_reciprocity_table_loads() -> None:
-    table = load_reciprocal_preferences()
-    assert table
-    for state, percent in table.items():
-        assert len(state) == 2 and state.isupper()
-        assert isinstance(percent, Decimal) and percent >= 0
-    raw = json.loads(DEFAULT_RECIPROCAL_PATH.read_text(encoding="utf-8"))
-    assert raw["citation"] == "30 ILCS 500/45-10(a); 44 Ill. Adm. Code 1.4510(c)"
-    assert "verify before production use" in raw["note"]
-
-
-def test_a_reciprocity_table_from_another_path(tmp_path: Path) -> None:
-    path = tmp_path / "recip.json"
-    path.write_text(json.dumps({"states": {"wy": "5", "WV": 2.5, "IA": 0}}))
-    assert load_reciprocal_preferences(path) == {"WY": D("5"), "WV": D("2.5"), "IA": D("0")}
-    path.write_text(json.dumps({"states": {"WY": "-1"}}))
-    with pytest.raises(ValueError, match="negative"):
-        load_reciprocal_preferences(path)
-    path.write_text(json.dumps({"state": {"WY": "5"}}))
-    with pytest.raises(ValueError, match="states"):
-        load_reciprocal_preferences(path)
 
 
 def test_preferences_table() -> None:

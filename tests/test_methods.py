@@ -17,6 +17,8 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from db import reciprocity as stored_reciprocity
+from rules import reciprocity
 from tests.driver import Driver, chicago
 from tests.test_public_bulletin import assert_valid_ocds
 
@@ -1186,6 +1188,60 @@ async def test_reciprocal_preference_changes_the_winner(
     assert cheyenne["evaluated_amount"] == "105000.00"
     applied = [a for a in cheyenne["adjustments"] if a["applied"]]
     assert applied[0]["citation"].startswith("30 ILCS 500/45-10")
+
+
+async def test_the_reciprocity_table_is_the_one_in_force_at_the_first_advertisement(
+    api: httpx.AsyncClient, env: WorkflowEnvironment, pool: asyncpg.Pool
+) -> None:
+    """45-10(b): residency is fixed "on the date when any bid ... is first advertised", and so
+    is the table of other states' preferences the opening applies. Both procurements are
+    launched on Monday 2 March 2099 under the shipped table (Wyoming 5%); a version giving
+    Wyoming 1% takes effect on Tuesday 3 March. The one published on 2 March keeps 5% and the
+    Illinois resident wins; the one published on 3 March applies 1% and Wyoming's lower bid
+    wins."""
+    prefs = {"enabled": ["resident_reciprocity"]}
+    early, late = driver(api, env, "PREF"), driver(api, env, "PREF")
+    assert (await early.launch(preferences=prefs)).status_code == 201
+    later_opening = chicago(2099, 3, 17, 14).isoformat()
+    assert (await late.launch(preferences=prefs, opening_at=later_opening)).status_code == 201
+    await early.ok("publish")
+    table = reciprocity.parse(
+        {
+            "effective_from": "2099-03-03",
+            "source": "Test: a state changes its preference",
+            "read_on": "2099-03-01",
+            "states": {"WY": {"percent": "1", "law": "Wyo. Stat. (test)"}},
+        }
+    )
+    try:
+        await stored_reciprocity.load(pool, table)
+        await late.advance_to(chicago(2099, 3, 3, 9))
+        published = await late.ok("publish")
+        assert published["reciprocity"]["effective_from"] == "2099-03-03"
+        assert published["reciprocity"]["states"] == {"WY": "1"}
+        assert (await early.get())["reciprocity"]["effective_from"] == "2026-01-01"
+        for d in (early, late):
+            for vendor, amount, claims in (
+                ("Prairie Supply", "102000.00", {"resident": True}),
+                ("Cheyenne Co", "100000.00", {"home_state": "WY"}),
+            ):
+                placed = await d.post(
+                    "bids", {"vendor": vendor, "amount": amount, "claims": claims}, actor=vendor
+                )
+                assert placed.status_code == 201, placed.text
+        await early.advance_to(chicago(2099, 3, 17, 14))
+        winners = {}
+        for d in (early, late):
+            opened = await d.ok("opening", {"witnesses": ["W"]})
+            winners[d.reference] = next(
+                r["vendor"] for r in opened["opening"]["ranking"] if r["rank"] == 1
+            )
+        assert winners == {early.reference: "Prairie Supply", late.reference: "Cheyenne Co"}
+        rows = (await late.read("/tabulation")).json()["rows"]
+        cheyenne = next(r for r in rows if r["vendor"] == "Cheyenne Co")
+        assert cheyenne["evaluated_amount"] == "101000.00"
+    finally:
+        await pool.execute("DELETE FROM reciprocal_preferences WHERE effective_from = '2099-03-03'")
 
 
 async def test_illinois_coal_wins_at_ten_percent_with_its_transportation(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -144,6 +144,11 @@ class ScoreRequest(BaseModel):
     cutoff: datetime | None = None
     at: datetime | None = None
     seq: int = 0
+
+
+class ReciprocityRequest(BaseModel):
+    reference: str
+    on: date
 
 
 class FailedBidRequest(BaseModel):

@@ -26,6 +26,7 @@ from workflows.errors import forbidden_error, refusal_error
 
 with workflow.unsafe.imports_passed_through():
     from rules import citations, failed_bid, small_purchase
+    from rules.calendar import local_date
     from state_machines import intake, schedule
     from state_machines.authority import forbidden
     from state_machines.models import (
@@ -37,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         FailedBidsOwed,
         Model,
         OpenBids,
+        ReciprocityPinned,
         ScoreProposals,
     )
     from state_machines.procurement import (
@@ -57,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
         OutgoingMessage,
         OutgoingNotice,
         PersistStep,
+        ReciprocityRequest,
         ScoreRequest,
         TabulateRequest,
         TabulateResult,
@@ -75,6 +78,8 @@ _ACTIVITY_TIMEOUT = timedelta(seconds=10)
 REMINDERS_PATCH = "deadline-reminders"
 # The failed bid notice at an award (20-10(g-5)): an activity that older histories lack.
 FAILED_BID_PATCH = "failed-bid-notice"
+# The reciprocity table pinned at the first advertisement (45-10(b)), read by an activity.
+RECIPROCITY_PATCH = "reciprocity-at-advertisement"
 SEARCH_PATCH = "search-attributes"
 LOCAL_PERSIST_PATCH = "persist-as-local-activity"
 
@@ -243,6 +248,8 @@ class ProcurementWorkflow:
                 )
                 if cmd.trigger == "award":
                     effects += await self._failed_bids(now)
+                elif cmd.trigger == "publish":
+                    effects += await self._pin_reciprocity(now)
             except Refused as refused:
                 raise refusal_error(refused.refusal) from None
             await self._persist(effects, in_command=True)
@@ -360,7 +367,11 @@ class ProcurementWorkflow:
                 opened_at=workflow.now(),
                 witnesses=payload.witnesses,
                 preferences=self.facts.spec.preferences,
-                reciprocal_preferences=self.launch.reciprocal_preferences,
+                reciprocal_preferences=(
+                    self.facts.reciprocity.states
+                    if self.facts.reciprocity is not None
+                    else self.launch.reciprocal_preferences
+                ),
                 cutoff=self.facts.notice.opening_at,
                 seq=self.facts.seq + 1,
             ),
@@ -371,6 +382,20 @@ class ProcurementWorkflow:
         return payload.model_copy(
             update={"ranking": result.ranking, "commitments_digest": result.commitments_digest}
         )
+
+    async def _pin_reciprocity(self, now: datetime) -> list[Effects]:
+        """45-10(b): the table in force when the bid is first advertised is the one its
+        opening evaluates with; older histories evaluate with the one of their launch."""
+        if "pin_reciprocity" not in self.machine.routes or not workflow.patched(RECIPROCITY_PATCH):
+            return []
+        pinned = await workflow.execute_activity(
+            "reciprocal_table",
+            ReciprocityRequest(reference=self.facts.reference, on=local_date(now)),
+            result_type=ReciprocityPinned,
+            start_to_close_timeout=_ACTIVITY_TIMEOUT,
+            retry_policy=_PERSIST_RETRY,
+        )
+        return self.machine.fire("pin_reciprocity", pinned, SYSTEM_ACTOR, now)
 
     async def _failed_bids(self, now: datetime) -> list[Effects]:
         """20-10(g-5): at an award of the Department of Transportation, the Capital Development

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -50,7 +51,8 @@ with warnings.catch_warnings():
 log = logging.getLogger("procure.dev")
 
 
-def test_server_runtime() -> Runtime:
+@functools.cache
+def time_skipping_runtime() -> Runtime:
     """The SDK's runtime for the time-skipping server, without the warning it gives on every
     start: that server advertises no heartbeat-details capability, which the service does not
     use (its activities do not heartbeat) and a user cannot change."""
@@ -166,7 +168,7 @@ async def temporal(settings: Settings, *, simulated: bool) -> AsyncIterator[Temp
         env = await WorkflowEnvironment.start_time_skipping(
             data_converter=DATA_CONVERTER,
             test_server_existing_path=binaries.temporal_test_server(),
-            runtime=test_server_runtime(),
+            runtime=time_skipping_runtime(),
             port=settings.temporal_port,
             test_server_startup_timeout=timedelta(seconds=60),  # a loaded machine is slow
         )
@@ -252,7 +254,9 @@ async def run_dev(settings: Settings, *, simulated: bool) -> None:
                 if simulated or settings.temporal_address
                 else f"  Temporal UI  http://localhost:{settings.temporal_ui_port}\n"
             )
-            + f"  Temporal     {t.address}\n  PostgreSQL   {database_url}",
+            + f"  Temporal     {t.address}\n  PostgreSQL   {database_url}\n"
+            + f"  Data         {settings.data_dir.resolve()}"
+            + (" (emptied at every simulated start)" if simulated else ""),
             flush=True,
         )
         stop = asyncio.Event()

@@ -29,6 +29,7 @@ from db.pool import create_pool
 from db.sealing import Sealer
 from procure import binaries
 from procure.clock import SimulatedClock
+from procure.devstack import time_skipping_runtime
 from procure.search_attributes import register as register_search_attributes
 from procure.settings import Settings
 from procure.worker import DATA_CONVERTER, create_worker
@@ -64,6 +65,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping(
         data_converter=DATA_CONVERTER,
         test_server_existing_path=binaries.temporal_test_server(),
+        runtime=time_skipping_runtime(),
         # A loaded machine can take more than the default 5 s to start it.
         test_server_startup_timeout=timedelta(seconds=60),
     )

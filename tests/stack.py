@@ -34,6 +34,8 @@ class Service:
     env: dict[str, str]
     data: Path
     tokens: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    ports: tuple[int, ...] = ()
 
     def token(self, key: str, *args: str) -> str:
         """A token issued by ``procure users create ARGS``, once per key: as a user runs it,
@@ -53,24 +55,28 @@ class Service:
 
 
 @contextlib.contextmanager
-def running_service(data: Path) -> Iterator[Service]:
-    """The service with its data under ``data``, until the block ends; fails with the end of
-    its log if it does not answer ``/readyz`` in time."""
-    api_port, temporal_port = free_port(), free_port()
+def running_service(data: Path, *, simulated: bool = True) -> Iterator[Service]:
+    """The service with its data under ``data``, until the block ends (``simulated``: on the
+    time-skipping server; else on the dev server, as ``make run``); fails with the end of its
+    log if it does not answer ``/readyz`` in time. Its own process group, as a terminal's."""
+    api_port, temporal_port, ui_port = free_port(), free_port(), free_port()
     env = os.environ | {
         "PROCURE_DATA_DIR": str(data),
         "PROCURE_API_PORT": str(api_port),
         "PROCURE_TEMPORAL_PORT": str(temporal_port),
+        "PROCURE_TEMPORAL_UI_PORT": str(ui_port),
     }
     # Embedded servers, whatever the environment points at.
     env.pop("DATABASE_URL", None)
     env.pop("TEMPORAL_ADDRESS", None)
-    log = (data / "service.log").open("w")
+    data.mkdir(parents=True, exist_ok=True)
+    log = (data / "service.log").open("a")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "procure.cli", "dev", "--simulated-clock"],
+        [sys.executable, "-m", "procure.cli", "dev", *(["--simulated-clock"] if simulated else [])],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{api_port}"
     try:
@@ -85,7 +91,7 @@ def running_service(data: Path) -> Iterator[Service]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError((data / "service.log").read_text()[-3000:])
             time.sleep(0.5)
-        yield Service(base, env, data)
+        yield Service(base, env, data, process=proc, ports=(temporal_port, ui_port))
     finally:
         proc.terminate()
         try:

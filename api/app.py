@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from pathlib import Path
 from typing import Any
 
-import swagger_ui_bundle
+import fastapi_offline
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
@@ -32,11 +38,28 @@ from api.routes import reminders as reminders_routes
 from api.services import Services, Unavailable
 from procure.observability import install_observability
 
+# Swagger UI 5 and ReDoc 2, as the fastapi-offline package ships them: both read OpenAPI 3.1,
+# the version FastAPI writes, and neither needs a CDN.
+DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+# ReDoc's sidebar shows its maker's logo from their CDN; offline, the packaged icon instead.
+REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@functools.cache
+def redoc_script() -> bytes:
+    script = (DOCS_ASSETS / "redoc.standalone.js").read_text(encoding="utf-8")
+    return script.replace(REDOC_LOGO, "/docs/assets/favicon.png").encode()
+
 
 def install_docs(app: FastAPI) -> None:
-    """/docs: Swagger UI from the swagger-ui-bundle package's own files, so the page works
-    without internet access; /redoc, whose script only a CDN serves, leads to it."""
-    app.mount("/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), "docs")
+    """/docs (Swagger UI) and /redoc (ReDoc) from packaged files, so both work without
+    internet access."""
+
+    @app.get("/docs/assets/redoc.standalone.js", include_in_schema=False)
+    async def redoc_js() -> Response:
+        return Response(redoc_script(), media_type="text/javascript")
+
+    app.mount("/docs/assets", StaticFiles(directory=DOCS_ASSETS), "docs")
 
     @app.get("/docs", include_in_schema=False)
     async def docs(request: Request) -> HTMLResponse:
@@ -47,7 +70,7 @@ def install_docs(app: FastAPI) -> None:
             oauth2_redirect_url=f"{root}/docs/oauth2-redirect",
             swagger_js_url=f"{root}/docs/assets/swagger-ui-bundle.js",
             swagger_css_url=f"{root}/docs/assets/swagger-ui.css",
-            swagger_favicon_url=f"{root}/docs/assets/favicon-32x32.png",
+            swagger_favicon_url=f"{root}/docs/assets/favicon.png",
         )
 
     @app.get("/docs/oauth2-redirect", include_in_schema=False)
@@ -55,8 +78,15 @@ def install_docs(app: FastAPI) -> None:
         return get_swagger_ui_oauth2_redirect_html()
 
     @app.get("/redoc", include_in_schema=False)
-    async def redoc(request: Request) -> RedirectResponse:
-        return RedirectResponse(f"{request.scope.get('root_path', '')}/docs")
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title}: API",
+            redoc_js_url=f"{root}/docs/assets/redoc.standalone.js",
+            redoc_favicon_url=f"{root}/docs/assets/favicon.png",
+            with_google_fonts=False,
+        )
 
 
 def create_app(services: Services) -> FastAPI:

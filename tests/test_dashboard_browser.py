@@ -556,6 +556,38 @@ async def wait_for_calendar(client: httpx.AsyncClient, headers: dict[str, str]) 
         await asyncio.sleep(0.5)
 
 
+async def test_the_api_docs_render_with_the_network_cut_off(
+    chromium: Path, service: Service
+) -> None:
+    """/docs (Swagger UI) and /redoc (ReDoc), with their scripts and styles served by the
+    service itself (from the fastapi-offline package): with every request to anywhere else
+    refused, both render the API, and nothing was asked of another host."""
+    service_host = httpx.URL(service.base).host
+    elsewhere: list[str] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context()
+
+            async def offline(route: Any) -> None:
+                if httpx.URL(route.request.url).host == service_host:
+                    await route.continue_()
+                else:
+                    elsewhere.append(route.request.url)
+                    await route.abort("internetdisconnected")
+
+            await context.route("**/*", offline)
+            page = await context.new_page()
+            await page.goto(f"{service.base}/docs")
+            await expect(page.locator(".swagger-ui .info .title")).to_contain_text("procureflow")
+            await expect(page.locator(".opblock-tag").first).to_be_visible()
+            await page.goto(f"{service.base}/redoc")
+            await expect(page.locator("h1").first).to_contain_text("procureflow")
+        finally:
+            await browser.close()
+    assert elsewhere == []
+
+
 async def test_supervisor_plans_by_month_and_two_weeks(chromium: Path, service: Service) -> None:
     svc = service
     async with httpx.AsyncClient(base_url=svc.base, timeout=60) as client:

@@ -33,7 +33,6 @@ from state_machines.models import (
     FileProtest,
     GrantWaiver,
     ProtestRecord,
-    ReciprocityPinned,
     RegisterBid,
     RequestDocuments,
     WaiverRecord,
@@ -113,8 +112,16 @@ def apply_publish(ctx: Ctx) -> Effects:
         else ("invitation_for_bids")
     )
     noun = "Request for proposals" if kind == "request_for_proposals" else "Invitation for bids"
+    pinned = getattr(ctx.payload, "reciprocity", None)
+    table = ""
+    if pinned is not None:
+        # 45-10(b) fixes residency on the day of the first advertisement: the other states'
+        # preferences too, whatever version is loaded later.
+        facts.reciprocity = pinned
+        version = pinned.effective_from.isoformat() if pinned.effective_from else "none loaded"
+        table = f"; reciprocity table of {version} pinned ({citations.RECIPROCITY})"
     return Effects(
-        summary=f"{noun} published in the Bulletin on {ctx.today.isoformat()}.",
+        summary=f"{noun} published in the Bulletin on {ctx.today.isoformat()}{table}.",
         notices=[{"kind": kind, "content": invitation(facts)}],
     )
 
@@ -692,18 +699,6 @@ def apply_final_recommendation(ctx: Ctx) -> Effects:
         summary=f"After the hearing the Commission on Equity and Inclusion {verdict} its "
         f"recommendation ({citations.CEI_RECOMMENDATION}).",
         notices=[{"kind": "cei_recommendation", "content": content}],
-    )
-
-
-def apply_pin_reciprocity(ctx: Ctx) -> Effects:
-    """45-10(b) fixes who is a resident on the day a bid is first advertised: the other
-    states' preferences are the ones in force that day too, whatever is loaded later."""
-    p: ReciprocityPinned = ctx.payload
-    ctx.facts.reciprocity = p
-    version = p.effective_from.isoformat() if p.effective_from else "none loaded"
-    return Effects(
-        summary=f"The reciprocity table in force at the first advertisement ({version}) is "
-        f"the one the opening evaluates with ({citations.RECIPROCITY})."
     )
 
 

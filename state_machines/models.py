@@ -459,6 +459,13 @@ class ReciprocityPinned(Model):
     pinned_on: date
 
 
+class Publish(Model):
+    """Publication. The caller sends nothing; the workflow fills in the reciprocity table in
+    force that day, the first advertisement (45-10(b))."""
+
+    reciprocity: ReciprocityPinned | None = None
+
+
 class FailedBidNotice(Model):
     """A bidder's 4 consecutive bids not awarded, to be explained in writing (20-10(g-5))."""
 

@@ -38,7 +38,7 @@ from state_machines.models import (
     NoticeAmendment,
     OpenBids,
     ProceedDespiteProtest,
-    ReciprocityPinned,
+    Publish,
     RecordFiling,
     RegisterBid,
     RequestBestAndFinal,
@@ -92,7 +92,7 @@ TRIGGERS: dict[str, Trigger] = {
     t.name: t
     for t in (
         Trigger("amend", NoticeAmendment, citations.BULLETIN_NOTICE),
-        Trigger("publish", Empty, citations.BULLETIN_NOTICE),
+        Trigger("publish", Publish, citations.BULLETIN_NOTICE),
         Trigger("register_bid", RegisterBid, citations.BID_OPENING),
         Trigger("withdraw_bid", WithdrawBid, citations.BID_WITHDRAWAL),
         Trigger("proceed_despite_protest", ProceedDespiteProtest, citations.PROTESTS),
@@ -115,7 +115,6 @@ TRIGGERS: dict[str, Trigger] = {
         Trigger("final_recommendation", FinalRecommendation, citations.CEI_RECOMMENDATION),
         Trigger("decide_recommendation", DecideRecommendation, citations.BOARD_RECOMMENDATION),
         Trigger("record_explanation_filing", RecordFiling, citations.AWARD),
-        Trigger("pin_reciprocity", ReciprocityPinned, citations.RECIPROCITY, fired_by="decision"),
         Trigger(
             "record_failed_bids", FailedBidsOwed, citations.FAILED_BID_NOTICE, fired_by="decision"
         ),
@@ -260,7 +259,6 @@ def _sealed(period: Guard, amended_period: Guard, publish_citation: str) -> dict
             (g.BIDS_BEFORE_OPENING,),
             fx.apply_register_bid,
         ),
-        "pin_reciprocity": Route(("published",), None, (), fx.apply_pin_reciprocity),
         "withdraw_bid": Route(
             ("published", "evaluation"),
             None,

@@ -46,6 +46,7 @@ from state_machines.models import (
     NoticeAmendment,
     OpenBids,
     ProceedDespiteProtest,
+    Publish,
     RankEntry,
     RecordFiling,
     RegisterBid,
@@ -142,7 +143,7 @@ def payload(name: str, m: ProcurementMachine, now: datetime, choose: Chooser) ->
     flag = choose.flag()
     builders: dict[str, Any] = {
         "amend": lambda: NoticeAmendment(title="Amended"),
-        "publish": Empty,
+        "publish": Publish,
         "register_bid": lambda: RegisterBid(
             bid_id=f"b{len(facts.bids)}", vendor=f"V{len(facts.bids) % 3}", digest="a" * 64
         ),

@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         FailedBidsOwed,
         Model,
         OpenBids,
+        Publish,
         ReciprocityPinned,
         ScoreProposals,
     )
@@ -238,6 +239,8 @@ class ProcurementWorkflow:
                     payload = await self._tabulate(payload)
                 elif cmd.trigger == "score_proposals":
                     payload = await self._score(payload)
+                elif cmd.trigger == "publish":
+                    payload = await self._pin_reciprocity(payload, now)
                 effects = self.machine.fire(
                     cmd.trigger,
                     payload,
@@ -248,8 +251,7 @@ class ProcurementWorkflow:
                 )
                 if cmd.trigger == "award":
                     effects += await self._failed_bids(now)
-                elif cmd.trigger == "publish":
-                    effects += await self._pin_reciprocity(now)
+
             except Refused as refused:
                 raise refusal_error(refused.refusal) from None
             await self._persist(effects, in_command=True)
@@ -383,11 +385,13 @@ class ProcurementWorkflow:
             update={"ranking": result.ranking, "commitments_digest": result.commitments_digest}
         )
 
-    async def _pin_reciprocity(self, now: datetime) -> list[Effects]:
+    async def _pin_reciprocity(self, payload: Model, now: datetime) -> Publish:
         """45-10(b): the table in force when the bid is first advertised is the one its
-        opening evaluates with; older histories evaluate with the one of their launch."""
-        if "pin_reciprocity" not in self.machine.routes or not workflow.patched(RECIPROCITY_PATCH):
-            return []
+        opening evaluates with; older histories evaluate with the one of their launch. What a
+        caller put in the payload never counts."""
+        assert isinstance(payload, Publish)
+        if "open_bids" not in self.machine.routes or not workflow.patched(RECIPROCITY_PATCH):
+            return payload.model_copy(update={"reciprocity": None})
         pinned = await workflow.execute_activity(
             "reciprocal_table",
             ReciprocityRequest(reference=self.facts.reference, on=local_date(now)),
@@ -395,7 +399,7 @@ class ProcurementWorkflow:
             start_to_close_timeout=_ACTIVITY_TIMEOUT,
             retry_policy=_PERSIST_RETRY,
         )
-        return self.machine.fire("pin_reciprocity", pinned, SYSTEM_ACTOR, now)
+        return payload.model_copy(update={"reciprocity": pinned})
 
     async def _failed_bids(self, now: datetime) -> list[Effects]:
         """20-10(g-5): at an award of the Department of Transportation, the Capital Development

@@ -192,6 +192,29 @@
 
   const DEFAULT_ORDER = { next_deadline: "asc", updated: "desc", reference: "asc", agency: "asc", state: "asc" };
 
+  // An agency filter: the viewer's own agency when it sees only one, else every agency,
+  // listed once (and asked again after a failure).
+  function agencyFilter(selectId) {
+    let loaded = false;
+    return async (viewer, selected) => {
+      if (loaded) return;
+      loaded = true;
+      const select = $(selectId);
+      if (!viewer.sees_every_agency) {
+        select.replaceChildren(h("option", { value: viewer.agency, text: viewer.agency }));
+        select.disabled = true;
+        return;
+      }
+      try {
+        const { agencies } = await api("/v1/dashboard/agencies");
+        for (const agency of agencies) select.append(h("option", { value: agency, text: agency }));
+        select.value = selected;
+      } catch (_) {
+        loaded = false;
+      }
+    };
+  }
+
   function listPage() {
     const params = new URLSearchParams(location.search);
     const view = {
@@ -209,7 +232,6 @@
     let page = 0;
     let nextCursor = null;
     let loading = null;
-    let agenciesLoaded = false;
 
     function query(withCursor) {
       const q = new URLSearchParams();
@@ -247,23 +269,7 @@
       load();
     }
 
-    async function loadAgencies(viewer) {
-      if (agenciesLoaded) return;
-      agenciesLoaded = true;
-      const select = $("f-agency");
-      if (!viewer.sees_every_agency) {
-        select.replaceChildren(h("option", { value: viewer.agency, text: viewer.agency }));
-        select.disabled = true;
-        return;
-      }
-      try {
-        const { agencies } = await api("/v1/dashboard/agencies");
-        for (const agency of agencies) select.append(h("option", { value: agency, text: agency }));
-        select.value = view.agency;
-      } catch (_) {
-        agenciesLoaded = false;
-      }
-    }
+    const loadAgencies = agencyFilter("f-agency");
 
     function renderCounts(counts, total) {
       const all = STATES.reduce((n, s) => n + (counts[s] || 0), 0);
@@ -328,7 +334,7 @@
           : `${data.viewer.agency}'s procurements, with the next statutory date. Service clock: ${fmtDateTime(data.as_of)}.`;
         renderCounts(data.counts, data.total);
         renderRows(data);
-        loadAgencies(data.viewer);
+        loadAgencies(data.viewer, view.agency);
         if (!live) startLive(() => load());
         document.body.dataset.loaded = "true";
       } catch (failure) {
@@ -520,7 +526,6 @@
     };
     let shown = null;
     let loading = null;
-    let agenciesLoaded = false;
 
     function query() {
       const q = new URLSearchParams();
@@ -543,23 +548,7 @@
       load();
     }
 
-    async function loadAgencies(viewer) {
-      if (agenciesLoaded) return;
-      agenciesLoaded = true;
-      const select = $("c-agency");
-      if (!viewer.sees_every_agency) {
-        select.replaceChildren(h("option", { value: viewer.agency, text: viewer.agency }));
-        select.disabled = true;
-        return;
-      }
-      try {
-        const { agencies } = await api("/v1/dashboard/agencies");
-        for (const agency of agencies) select.append(h("option", { value: agency, text: agency }));
-        select.value = view.agency;
-      } catch (_) {
-        agenciesLoaded = false;
-      }
-    }
+    const loadAgencies = agencyFilter("c-agency");
 
     const when = (d) => (d.date_only ? "all day" : timeOnly.format(new Date(d.due_at)));
     const tip = (d) => `${d.label} · ${d.reference}: ${d.title} (${d.agency}). ${d.description} (${d.citation})`;
@@ -668,7 +657,7 @@
         $("cal-error").hidden = true;
         showApp(data.viewer);
         render(data);
-        loadAgencies(data.viewer);
+        loadAgencies(data.viewer, view.agency);
         if (!live) startLive(() => load());
         document.body.dataset.loaded = "true";
       } catch (failure) {

@@ -34,16 +34,56 @@ OCDS = REPO / "tests" / "ocds"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
+def closed(schema: Any) -> Any:
+    """The schema with every object that lists its properties closed to others: what the
+    Open Contracting Partnership's review (libcoveocds) reports as an additional field is then
+    a validation error here."""
+    if isinstance(schema, list):
+        return [closed(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: closed(v) for k, v in schema.items()}
+    if "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    return out
+
+
 def ocds_validator() -> Draft4Validator:
-    """The release package schema, its release schema resolved from the local copy."""
-    release = json.loads((OCDS / "release-schema.json").read_text())
-    package = json.loads((OCDS / "release-package-schema.json").read_text())
+    """The release package schema, its release schema resolved from the local copy; both
+    closed to fields the standard does not have."""
+    release = closed(json.loads((OCDS / "release-schema.json").read_text()))
+    package = closed(json.loads((OCDS / "release-package-schema.json").read_text()))
     registry: Registry[Any] = Registry().with_resource(
         release["id"], Resource.from_contents(release, default_specification=DRAFT4)
     )
     return Draft4Validator(
         package, registry=registry, format_checker=Draft4Validator.FORMAT_CHECKER
     )
+
+
+def test_the_ocds_check_refuses_a_field_the_standard_does_not_have() -> None:
+    release = {
+        "ocid": "ocds-abc123-IFB-1",
+        "id": "1",
+        "date": "2099-03-02T15:00:00+00:00",
+        "tag": ["tender"],
+        "initiationType": "tender",
+        "tender": {"id": "IFB-1"},
+    }
+    package = {
+        "uri": "https://example.gov/ocds",
+        "version": "1.1",
+        "publishedDate": "2099-03-02T15:00:00+00:00",
+        "publisher": {"name": "Illinois"},
+        "releases": [release],
+    }
+    assert_valid_ocds(package)
+    with pytest.raises(AssertionError, match="next_cursor"):
+        assert_valid_ocds(package | {"next_cursor": "x"})
+    with pytest.raises(AssertionError, match="lots_total"):
+        assert_valid_ocds(
+            package | {"releases": [release | {"tender": {"id": "I", "lots_total": 2}}]}
+        )
 
 
 def assert_valid_ocds(package: dict[str, Any]) -> None:

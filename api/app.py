@@ -20,6 +20,7 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
 from api import errors
 from api.body_limit import BodyLimit
+from api.observability import install_observability
 from api.routes import (
     actions,
     bids,
@@ -36,7 +37,6 @@ from api.routes import (
 from api.routes import cooperative as cooperative_routes
 from api.routes import reminders as reminders_routes
 from api.services import Services, Unavailable
-from procure.observability import install_observability
 
 # Swagger UI 5 and ReDoc 2, as the fastapi-offline package ships them: both read OpenAPI 3.1,
 # the version FastAPI writes, and neither needs a CDN.

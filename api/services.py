@@ -16,7 +16,7 @@ from temporalio.client import Client
 from db.pool import create_pool
 from procure.clock import Clock, SimulatedClock, SystemClock
 from procure.settings import Settings
-from procure.worker import connect
+from procure.temporal_client import connect
 
 
 class Unavailable(Exception):

@@ -47,7 +47,8 @@ from db.users import create_user
 from procure import binaries, dispatcher
 from procure.clock import SystemClock
 from procure.settings import Settings
-from procure.worker import DATA_CONVERTER, create_worker
+from procure.temporal_client import DATA_CONVERTER
+from procure.worker import create_worker
 from rules.calendar import local_date
 from workflows import search
 

@@ -37,7 +37,7 @@ from db.pool import create_pool
 from db.users import create_user
 from procure import binaries
 from procure.search_attributes import register as register_search_attributes
-from procure.worker import DATA_CONVERTER
+from procure.temporal_client import DATA_CONVERTER
 from tests.driver import chicago
 from workflows import search
 

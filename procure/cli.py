@@ -209,7 +209,7 @@ async def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
 
     from db.pool import create_pool
     from procure.reconcile import reconcile
-    from procure.worker import connect
+    from procure.temporal_client import connect
 
     client = await connect(
         _require(settings.temporal_address, "TEMPORAL_ADDRESS"), settings.temporal_namespace

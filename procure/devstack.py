@@ -39,7 +39,8 @@ from procure.observability import configure_logging
 from procure.search_attributes import register as register_search_attributes
 from procure.settings import Settings
 from procure.stackfile import process_running
-from procure.worker import DATA_CONVERTER, connect, create_worker
+from procure.temporal_client import DATA_CONVERTER, connect
+from procure.worker import create_worker
 from workflows import search
 
 # pgserver keeps its lock file under the user's runtime directory; where XDG_RUNTIME_DIR is not

@@ -1,22 +1,25 @@
-"""Operations: Prometheus metrics and structured logs.
+"""Operations: the counters of Prometheus metrics and structured logs, shared by the API and
+the worker.
 
-Metrics (``GET /metrics`` on the API; on the worker, a port of its own when
-``PROCURE_WORKER_METRICS_PORT`` is set):
+Metrics (``GET /metrics`` on the API, :mod:`api.metrics_route`; on the worker, a port of its
+own when ``PROCURE_WORKER_METRICS_PORT`` is set):
 
 * read from PostgreSQL at each scrape of the API, with short timeouts
-  (:class:`DatabaseCollector`; the worker's port exports only its process's counters):
+  (:class:`api.metrics_route.DatabaseCollector`; the worker's port exports only its process's
+  counters):
   ``procureflow_procurements{state}``, ``procureflow_outbox_depth{status}`` (pending, dead),
   ``procureflow_reminder_lag_seconds`` (how long the oldest reminder still waiting for
   delivery has waited since it was written) and ``procureflow_up{dependency="postgres"}``,
   which is 0, and the others absent, when the database does not answer in time;
-* counted in the process: ``procureflow_commands_total{trigger,outcome}`` (accepted, refused,
-  forbidden), ``procureflow_refusals_total{trigger,code}``,
-  ``procureflow_activity_attempts_total{activity}``,
+* counted in the process (here): ``procureflow_commands_total{trigger,outcome}`` (accepted,
+  refused, forbidden), ``procureflow_refusals_total{trigger,code}``,
+  ``procureflow_activity_attempts_total{activity}`` (the activity interceptor),
   ``procureflow_activity_failures_total{activity}``,
   ``procureflow_activity_duration_seconds{activity}``,
   ``procureflow_http_requests_total{route,method,status}`` and
-  ``procureflow_http_request_duration_seconds{route,method}`` (route is the path template, so
-  one series per endpoint, never one per reference).
+  ``procureflow_http_request_duration_seconds{route,method}`` (by the API's middleware,
+  :mod:`api.observability`; route is the path template, so one series per endpoint, never one
+  per reference).
 
 Logs (:func:`configure_logging`): one JSON object per line with ``timestamp``, ``level``,
 ``logger`` and ``message``, plus ``request_id`` (set for each API request) and ``reference``
@@ -28,33 +31,23 @@ in place of the server's access log.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import logging
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import IO, Any
 from wsgiref.simple_server import WSGIServer
 
-import asyncpg
 import prometheus_client
 from prometheus_client import Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.registry import REGISTRY, Collector
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio import activity
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
-from state_machines.routes import STATES
-
 log = logging.getLogger("procure.observability")
-http_log = logging.getLogger("procure.http")
 command_log = logging.getLogger("procure.commands")
 
 # Counters export only their ``_total`` series, without the ``_created`` companions.
@@ -113,8 +106,6 @@ HTTP_LATENCY = Histogram(
     ["route", "method"],
 )
 
-UNMATCHED_ROUTE = "unmatched"
-
 
 def command_accepted(trigger: str) -> None:
     COMMANDS.labels(trigger, "accepted").inc()
@@ -136,194 +127,6 @@ def command_refused(trigger: str, status: int, body: Mapping[str, Any]) -> None:
         code,
         extra={"trigger": trigger, "outcome": outcome, "code": code, "status": status},
     )
-
-
-# ---- gauges read from PostgreSQL at scrape time -------------------------------------------------
-
-DB_TIMEOUT_SECONDS = 2.0
-
-PROCUREMENTS_BY_STATE = "SELECT state, count(*) AS n FROM procurements GROUP BY state"
-OUTBOX_DEPTH = """
-    SELECT status, count(*) AS n FROM outbox
-    WHERE status IN ('pending', 'dead') GROUP BY status
-"""
-OLDEST_PENDING_REMINDER = """
-    SELECT min(created_at) FROM outbox WHERE status = 'pending' AND kind LIKE 'reminder:%'
-"""
-
-
-@dataclass
-class DatabaseMetrics:
-    """One scrape's reading of the database, as metric families."""
-
-    up: bool
-    procurements: dict[str, int] = field(default_factory=dict)
-    outbox: dict[str, int] = field(default_factory=dict)
-    reminder_lag_seconds: float = 0.0
-
-    def collect(self) -> Iterator[Metric]:
-        up = GaugeMetricFamily(
-            "procureflow_up", "Whether a dependency answered this scrape.", labels=["dependency"]
-        )
-        up.add_metric(["postgres"], 1.0 if self.up else 0.0)
-        yield up
-        if not self.up:
-            return
-        states = GaugeMetricFamily(
-            "procureflow_procurements",
-            "Procurements in the read model, by state.",
-            labels=["state"],
-        )
-        for state in sorted(set(STATES) | set(self.procurements)):
-            states.add_metric([state], float(self.procurements.get(state, 0)))
-        yield states
-        depth = GaugeMetricFamily(
-            "procureflow_outbox_depth",
-            "Outbox messages waiting for delivery (pending) or dead-lettered (dead).",
-            labels=["status"],
-        )
-        for status in ("pending", "dead"):
-            depth.add_metric([status], float(self.outbox.get(status, 0)))
-        yield depth
-        yield GaugeMetricFamily(
-            "procureflow_reminder_lag_seconds",
-            "How long the oldest undelivered deadline reminder has waited since it was written "
-            "(0 when none waits).",
-            value=self.reminder_lag_seconds,
-        )
-
-
-class DatabaseCollector:
-    """Reads the read model and the outbox for a scrape, never failing it.
-
-    ``pool`` gives the service's connection pool and ``clock`` its notion of now (the
-    simulated clock of a development stack, or the wall clock). Anything that goes wrong,
-    including no answer within ``timeout`` seconds, makes the reading ``up=False``.
-    """
-
-    def __init__(
-        self,
-        pool: Callable[[], Awaitable[asyncpg.Pool]],
-        clock: Callable[[], Awaitable[datetime]],
-        *,
-        timeout: float = DB_TIMEOUT_SECONDS,
-    ) -> None:
-        self.pool = pool
-        self.clock = clock
-        self.timeout = timeout
-
-    async def read(self) -> DatabaseMetrics:
-        try:
-            async with asyncio.timeout(self.timeout):
-                pool = await self.pool()
-                async with pool.acquire() as conn:
-                    states = await conn.fetch(PROCUREMENTS_BY_STATE)
-                    outbox = await conn.fetch(OUTBOX_DEPTH)
-                    oldest: datetime | None = await conn.fetchval(OLDEST_PENDING_REMINDER)
-        except Exception as exc:
-            log.warning(
-                "metrics: PostgreSQL did not answer the scrape: %s", exc or type(exc).__name__
-            )
-            return DatabaseMetrics(up=False)
-        lag = 0.0
-        if oldest is not None:
-            lag = max(0.0, (await self._now() - oldest).total_seconds())
-        return DatabaseMetrics(
-            up=True,
-            procurements={r["state"]: r["n"] for r in states},
-            outbox={r["status"]: r["n"] for r in outbox},
-            reminder_lag_seconds=lag,
-        )
-
-    async def _now(self) -> datetime:
-        try:
-            async with asyncio.timeout(self.timeout):
-                return await self.clock()
-        except Exception:
-            return datetime.now(UTC)
-
-
-class Scrape:
-    """What one scrape exports: the process's own metrics and the database's reading."""
-
-    def __init__(self, *sources: Collector) -> None:
-        self.sources = sources
-
-    def collect(self) -> Iterable[Metric]:
-        for source in self.sources:
-            yield from source.collect()
-
-
-def exposition(database: DatabaseMetrics, accept: str | None) -> tuple[bytes, str]:
-    """The scrape's body and content type: Prometheus text, or OpenMetrics when asked for."""
-    encoder, content_type = prometheus_client.exposition.choose_encoder(accept or "")
-    return encoder(Scrape(REGISTRY, database)), content_type
-
-
-# ---- the API: /metrics and a metric and a log line per request --------------------------------
-
-
-class RequestObservability:
-    """Counts and times each request by route template, method and status, logs it once,
-    and carries its request id (and the procurement it names) into every log line."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-        request_id = scope.get("state", {}).get("request_id") or _header(scope, b"x-request-id")
-        rid_token = REQUEST_ID.set(request_id)
-        ref_token = REFERENCE.set(None)
-
-        async def observe(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, observe)
-        finally:
-            elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
-            method = str(scope.get("method", ""))
-            HTTP_REQUESTS.labels(route, method, str(status)).inc()
-            HTTP_LATENCY.labels(route, method).observe(elapsed)
-            extra: dict[str, Any] = {
-                "method": method,
-                "route": route,
-                "path": scope.get("path", ""),
-                "status": status,
-                "duration_ms": round(elapsed * 1000, 3),
-            }
-            reference = (scope.get("path_params") or {}).get("reference")
-            if reference and REFERENCE.get() is None:
-                extra["reference"] = reference
-            http_log.info("%s %s %d", method, scope.get("path", ""), status, extra=extra)
-            REFERENCE.reset(ref_token)
-            REQUEST_ID.reset(rid_token)
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            text = bytes(value).decode("latin-1").strip()
-            return text[:200] or None
-    return None
-
-
-def install_observability(app: Any, *, db_timeout: float = DB_TIMEOUT_SECONDS) -> None:
-    """Add ``GET /metrics`` and the per-request metrics and log line to the API."""
-    from api.metrics_route import router
-
-    app.state.metrics_db_timeout = db_timeout
-    app.add_middleware(RequestObservability)
-    app.include_router(router)
 
 
 # ---- the worker: activities --------------------------------------------------------------------

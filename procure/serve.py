@@ -15,7 +15,8 @@ from procure.clock import SimulatedClock
 from procure.dispatcher import Dispatcher
 from procure.observability import configure_logging, serve_worker_metrics
 from procure.settings import Settings
-from procure.worker import connect, create_worker
+from procure.temporal_client import connect
+from procure.worker import create_worker
 
 
 async def serve_api(settings: Settings, *, simulated: bool = False) -> None:

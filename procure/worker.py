@@ -7,7 +7,6 @@ from pathlib import Path
 
 import asyncpg
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 import workflows
@@ -20,7 +19,6 @@ from procure.observability import ObservabilityInterceptor
 from workflows.order import OrderWorkflow
 from workflows.procurement import ProcurementWorkflow
 
-DATA_CONVERTER = pydantic_data_converter
 WORKFLOWS = [ProcurementWorkflow, OrderWorkflow]
 
 
@@ -66,7 +64,3 @@ def create_worker(
         interceptors=[ObservabilityInterceptor()],
         **options,  # type: ignore[arg-type]
     )
-
-
-async def connect(address: str, namespace: str) -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)

@@ -32,7 +32,8 @@ from procure.clock import SimulatedClock
 from procure.devstack import time_skipping_runtime
 from procure.search_attributes import register as register_search_attributes
 from procure.settings import Settings
-from procure.worker import DATA_CONVERTER, create_worker
+from procure.temporal_client import DATA_CONVERTER
+from procure.worker import create_worker
 from tests.people import People
 
 # Monday 2 March 2099, 09:00 in Chicago (CST, UTC-6): every workflow test starts here.

@@ -26,7 +26,8 @@ from procure import binaries
 from procure.clock import SimulatedClock
 from procure.search_attributes import register as register_search_attributes
 from procure.settings import Settings
-from procure.worker import DATA_CONVERTER, create_worker
+from procure.temporal_client import DATA_CONVERTER
+from procure.worker import create_worker
 from tests.conftest import ANCHOR, BID_KEY, TASK_QUEUE
 from tests.driver import Driver, chicago
 from tests.people import People

@@ -33,7 +33,8 @@ from db.sealing import Sealer
 from procure import binaries
 from procure.clock import SimulatedClock
 from procure.settings import Settings
-from procure.worker import DATA_CONVERTER, create_worker
+from procure.temporal_client import DATA_CONVERTER
+from procure.worker import create_worker
 from tests.conftest import BID_KEY, TASK_QUEUE
 from tests.driver import HAPPY_PATH_STEPS, HAPPY_PATH_TRIGGERS, Driver, chicago, notice_body
 from tests.people import People

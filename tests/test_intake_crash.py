@@ -26,7 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from procure import binaries
 from procure.search_attributes import register as register_search_attributes
-from procure.worker import DATA_CONVERTER
+from procure.temporal_client import DATA_CONVERTER
 from tests.conftest import ANCHOR, BID_KEY
 from tests.driver import chicago, notice_body
 from tests.people import People

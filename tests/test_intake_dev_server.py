@@ -31,7 +31,8 @@ from db.sealing import Sealer, canonical_bid
 from procure import binaries
 from procure.clock import SystemClock
 from procure.settings import Settings
-from procure.worker import DATA_CONVERTER, create_worker
+from procure.temporal_client import DATA_CONVERTER
+from procure.worker import create_worker
 from tests.conftest import BID_KEY
 from tests.driver import Driver
 from tests.people import People

@@ -27,7 +27,7 @@ from temporalio.worker import Worker
 
 from cooperative.models import OrderInput
 from procure.settings import Settings
-from procure.worker import DATA_CONVERTER
+from procure.temporal_client import DATA_CONVERTER
 from tests.conftest import BID_KEY, TASK_QUEUE, api_client
 from tests.driver import chicago
 from tests.test_cooperative import MICPA, Coop, outbox

@@ -17,7 +17,7 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from procure.settings import Settings
-from procure.worker import DATA_CONVERTER
+from procure.temporal_client import DATA_CONVERTER
 from tests.driver import Driver, chicago
 from workflows.payloads import LaunchInput
 

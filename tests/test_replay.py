@@ -14,7 +14,8 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from procure.worker import DATA_CONVERTER, WORKFLOWS
+from procure.temporal_client import DATA_CONVERTER
+from procure.worker import WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 

@@ -28,7 +28,7 @@ from procure import binaries
 from procure.clock import SimulatedClock, SystemClock
 from procure.search_attributes import register as register_search_attributes
 from procure.settings import Settings
-from procure.worker import DATA_CONVERTER
+from procure.temporal_client import DATA_CONVERTER
 from tests.conftest import ANCHOR, BID_KEY
 from tests.driver import HAPPY_PATH_TRIGGERS, Driver, chicago
 from tests.people import People

@@ -30,7 +30,6 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from activities.cooperative import contract_record, member_record, placed_total
 from api import commands, gateway, idempotency, queries
 from api.auth import User, forbidden
 from api.errors import CREATED_OR_SAME, RESPONSES, ApiError, refused
@@ -52,6 +51,7 @@ from cooperative.models import (
     WithdrawBody,
 )
 from db import audit
+from db.cooperative import contract_record, member_record, placed_total
 from rules.calendar import local_date
 from state_machines.models import REFERENCE_PATTERN, Principal
 from workflows.order import OrderWorkflow

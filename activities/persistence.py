@@ -12,10 +12,8 @@ from temporalio import activity
 
 from db import audit, bids, deadlines
 from state_machines.effects import BIDDERS
+from state_machines.procurement import SYSTEM_ACTOR
 from workflows.payloads import PersistStep
-
-# The actor of steps the workflow takes by itself (state_machines.procurement.SYSTEM_ACTOR).
-SYSTEM_ACTOR = "system"
 
 
 class PersistActivities:

@@ -13,6 +13,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
+# 20-20(d): over this annual value a small purchase carries the Standard Illinois Certifications.
+CERTIFICATION_THRESHOLD = Decimal("50000")
+
 Pricing = Literal["fixed", "monthly", "weekly", "quarterly", "semiannual", "unit_price"]
 
 # How many of each period make the 12 months of 1.2020(b)(1).

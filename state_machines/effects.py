@@ -14,10 +14,18 @@ from rules import citations, failed_bid, small_purchase
 from rules.award import lowest_eligible
 from rules.calendar import statutory_deadline
 from rules.notice import HIRING_ENCOURAGEMENT
-from rules.periods import cei_recommendation_due, document_answer_due, hearing_due, response_due
+from rules.periods import (
+    AWARD_AFTER_AUCTION_DAYS,
+    EMERGENCY_DISCLOSURE_DAYS,
+    EMERGENCY_EXTENSION_DISCLOSURE_DAYS,
+    cei_recommendation_due,
+    document_answer_due,
+    hearing_due,
+    response_due,
+)
 from state_machines import schedule
 from state_machines.context import Ctx, Effects, fmt
-from state_machines.guards import _ranked, _ranked_bids, amended_notice, tie_resolution
+from state_machines.guards import amended_notice, ranked_bid, ranked_bids, tie_resolution
 from state_machines.models import (
     METHOD_NAMES,
     REVIEW_BODY_NAMES,
@@ -37,10 +45,6 @@ from state_machines.models import (
     RequestDocuments,
     WaiverRecord,
 )
-
-AWARD_AFTER_AUCTION_DAYS = 60  # 20-10(j)
-EMERGENCY_DISCLOSURE_DAYS = 5  # 15-25(c)
-EMERGENCY_EXTENSION_DISCLOSURE_DAYS = 7  # 15-25(c)
 
 
 def invitation(facts: Facts) -> dict[str, Any]:
@@ -210,9 +214,9 @@ def _award_notice(ctx: Ctx, content: dict[str, Any], vendor: str) -> Effects:
 def apply_award(ctx: Ctx) -> Effects:
     """Award of an opened bid or proposal: 20-10(g), 20-15(g); notice under 15-25(b-5)."""
     facts, p = ctx.facts, ctx.payload
-    bid = _ranked(ctx, p.bid_id)
+    bid = ranked_bid(ctx, p.bid_id)
     assert bid is not None
-    lowest = bid in lowest_eligible(_ranked_bids(facts))
+    lowest = bid in lowest_eligible(ranked_bids(facts))
     tie = tie_resolution(facts)
     tie_record = None
     if tie is not None and bid.bid_id in tie.tied:

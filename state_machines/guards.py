@@ -26,10 +26,7 @@ from rules.periods import EMERGENCY_MAX_DAYS, cei_recommendation_due, earliest_o
 from rules.proposals import ProposalScores, ScoringPlan, score_problems
 from state_machines import pinned, schedule
 from state_machines.context import Ctx, Guard, GuardTest, fmt, on_payload, when
-from state_machines.models import REVIEW_BODY_NAMES, Facts, NoticeFields
-
-CANCELLABLE = ("draft", "published", "evaluation", "review_window")
-SMALL_PURCHASE_CERTIFICATION_THRESHOLD = Decimal("50000")  # 30 ILCS 500/20-20(d)
+from state_machines.models import CANCELLABLE_STATES, REVIEW_BODY_NAMES, Facts, NoticeFields
 
 
 def amended_notice(ctx: Ctx) -> NoticeFields:
@@ -269,15 +266,17 @@ def has_witness(ctx: Ctx) -> str | None:
     return None
 
 
-def _ranked(ctx: Ctx, bid_id: str) -> RankedBid | None:
-    for bid in _ranked_bids(ctx.facts):
+def ranked_bid(ctx: Ctx, bid_id: str) -> RankedBid | None:
+    """The opened bid of that id as ranked, with its eligibility after the determinations."""
+    for bid in ranked_bids(ctx.facts):
         if bid.bid_id == bid_id:
             return bid
     return None
 
 
-def _ranked_bids(facts: Facts) -> list[RankedBid]:
-    # The latest determination of a bid stands; a bid found eligible again is eligible.
+def ranked_bids(facts: Facts) -> list[RankedBid]:
+    """Every opened bid as ranked; the latest determination of a bid stands, so a bid found
+    eligible again is eligible (guards and effects judge by the same list)."""
     latest: dict[str, bool] = {}
     for d in facts.determinations:
         latest[d.bid_id] = d.responsive and d.responsible
@@ -292,7 +291,7 @@ def _ranked_bids(facts: Facts) -> list[RankedBid]:
 def bid_was_opened(ctx: Ctx) -> str | None:
     if not ctx.payload.bid_id:
         return "Name the bid to award (field 'bid_id')."
-    if _ranked(ctx, ctx.payload.bid_id) is None:
+    if ranked_bid(ctx, ctx.payload.bid_id) is None:
         return f"Bid {ctx.payload.bid_id} is not among the bids opened."
     return None
 
@@ -310,7 +309,7 @@ def reason_for_rejection(ctx: Ctx) -> str | None:
 
 @on_payload("bid_not_eligible", citations.AWARD, "bid_id")
 def awardee_eligible(ctx: Ctx) -> str | None:
-    bid = _ranked(ctx, ctx.payload.bid_id)
+    bid = ranked_bid(ctx, ctx.payload.bid_id)
     if bid is not None and not bid.eligible:
         return (
             f"Bid {bid.bid_id} of {bid.vendor} was found not responsive or not responsible; the "
@@ -322,7 +321,7 @@ def awardee_eligible(ctx: Ctx) -> str | None:
 def tie_resolution(facts: Facts) -> TieResolution | None:
     """How a tie among the best eligible bids resolves by rule (44 Ill. Adm. Code 1.2037),
     drawn from a seed fixed by the opening so it is the same every time it is asked."""
-    best = lowest_eligible(_ranked_bids(facts))
+    best = lowest_eligible(ranked_bids(facts))
     if len(best) < 2:
         return None
     entries = {r.bid_id: r for r in facts.ranking}
@@ -340,7 +339,7 @@ def tie_resolution(facts: Facts) -> TieResolution | None:
 
 @on_payload("tie_decided_by_rule", citations.TIE_BIDS, "tie_decision")
 def tie_winner_or_spo_decision(ctx: Ctx) -> str | None:
-    bid = _ranked(ctx, ctx.payload.bid_id)
+    bid = ranked_bid(ctx, ctx.payload.bid_id)
     tie = tie_resolution(ctx.facts)
     if bid is None or tie is None or bid.bid_id not in tie.tied or bid.bid_id == tie.winner:
         return None
@@ -379,8 +378,8 @@ def tie_winner_or_spo_decision(ctx: Ctx) -> str | None:
 
 @on_payload("explanation_required", citations.AWARD, "explanation")
 def lowest_or_explained(ctx: Ctx) -> str | None:
-    bids = _ranked_bids(ctx.facts)
-    bid = _ranked(ctx, ctx.payload.bid_id)
+    bids = ranked_bids(ctx.facts)
+    bid = ranked_bid(ctx, ctx.payload.bid_id)
     lowest = lowest_eligible(bids)
     if bid is None or bid in lowest:
         return None
@@ -396,8 +395,8 @@ def lowest_only(ctx: Ctx) -> str | None:
     bids shall be rejected"; no written explanation opens it to another."""
     if not pinned.since(ctx.facts.rules_version, pinned.AUCTION_LOWEST_ONLY):
         return None
-    bid = _ranked(ctx, ctx.payload.bid_id)
-    lowest = lowest_eligible(_ranked_bids(ctx.facts))
+    bid = ranked_bid(ctx, ctx.payload.bid_id)
+    lowest = lowest_eligible(ranked_bids(ctx.facts))
     if bid is None or bid in lowest:
         return None
     return (
@@ -520,7 +519,7 @@ def remedy_fits_state(ctx: Ctx) -> str | None:
         return "A denied protest has no remedy; use remedy 'none'."
     if p.remedy == "reevaluate" and state != "review_window":
         return "Re-evaluation rescinds an award not yet executed; there is none to rescind."
-    if p.remedy == "cancel" and state not in CANCELLABLE:
+    if p.remedy == "cancel" and state not in CANCELLABLE_STATES:
         return (
             "The procurement can be cancelled only before the contract is entered into; an "
             "executed contract is voided or terminated under its terms."
@@ -618,7 +617,7 @@ def competitive_range_valid(ctx: Ctx) -> str | None:
 
 @on_payload("not_most_advantageous", citations.PROPOSAL_AWARD, "bid_id")
 def most_advantageous_with_basis(ctx: Ctx) -> str | None:
-    bid = _ranked(ctx, ctx.payload.bid_id)
+    bid = ranked_bid(ctx, ctx.payload.bid_id)
     if bid is None:
         return None
     if not (ctx.payload.basis or "").strip():
@@ -626,7 +625,7 @@ def most_advantageous_with_basis(ctx: Ctx) -> str | None:
             "The award of a proposal is determined in writing; give the basis on which it is "
             f"made (field 'basis') ({citations.PROPOSAL_AWARD})."
         )
-    best = lowest_eligible(_ranked_bids(ctx.facts))
+    best = lowest_eligible(ranked_bids(ctx.facts))
     if bid not in best:
         names = ", ".join(b.vendor for b in best)
         return (
@@ -780,7 +779,7 @@ def certifications_over_threshold(ctx: Ctx) -> str | None:
         value = Decimal(facts.small_purchase_limit or "0")
     else:
         value = small_purchase.counted_value(facts.spec.pricing, p.price)
-    if value > SMALL_PURCHASE_CERTIFICATION_THRESHOLD:
+    if value > small_purchase.CERTIFICATION_THRESHOLD:
         return (
             f"A small purchase with an annual value over $50,000.00 ({value:,.2f}) is accompanied "
             f"by the Standard Illinois Certifications ({citations.SMALL_PURCHASE_CERTIFICATION})."

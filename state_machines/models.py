@@ -19,6 +19,8 @@ from rules.small_purchase import COMMODITY_CODE_PATTERN, Pricing
 State = Literal[
     "draft", "published", "evaluation", "review_window", "awarded", "closed", "cancelled"
 ]
+# The states a procurement may be cancelled from: until its contract is entered into.
+CANCELLABLE_STATES: tuple[State, ...] = ("draft", "published", "evaluation", "review_window")
 Method = Literal[
     "competitive_sealed_bidding",
     "competitive_sealed_proposals",

@@ -12,11 +12,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from rules import citations
+from rules import citations, small_purchase
 from rules.award import EXPLANATION_FILING_DAYS
 from rules.calendar import CalendarRules, explain_deadline
 from rules.periods import (
+    AWARD_AFTER_AUCTION_DAYS,
     DOCUMENT_ANSWER_DAYS,
+    EMERGENCY_DISCLOSURE_DAYS,
     EMERGENCY_MAX_DAYS,
     PUBLICATION_DAYS,
     RENEWAL_NOTICE_DAYS,
@@ -25,11 +27,6 @@ from rules.periods import (
     ProtestRules,
     review_window_exemption,
 )
-from state_machines.effects import (
-    AWARD_AFTER_AUCTION_DAYS,
-    EMERGENCY_DISCLOSURE_DAYS,
-)
-from state_machines.guards import SMALL_PURCHASE_CERTIFICATION_THRESHOLD
 from state_machines.models import METHOD_NAMES
 
 
@@ -91,7 +88,7 @@ def preview(
                 f"Allowed only at or under the limit in force, {small_purchase_limit:,.2f} "
                 f"({citations.SMALL_PURCHASE})."
             )
-        if value is not None and value > SMALL_PURCHASE_CERTIFICATION_THRESHOLD:
+        if value is not None and value > small_purchase.CERTIFICATION_THRESHOLD:
             out.notes.append(
                 "Over $50,000.00: the Standard Illinois Certifications are required "
                 f"({citations.SMALL_PURCHASE_CERTIFICATION})."

@@ -17,6 +17,7 @@ from state_machines import effects as fx
 from state_machines import guards as g
 from state_machines.context import Ctx, Effects, Guard
 from state_machines.models import (
+    CANCELLABLE_STATES,
     AnswerDocuments,
     AwardCommand,
     BoardRecommendation,
@@ -61,7 +62,6 @@ STATES: tuple[State, ...] = (
     "cancelled",
 )
 TERMINAL: frozenset[str] = frozenset({"closed", "cancelled"})
-CANCELLABLE: tuple[State, ...] = ("draft", "published", "evaluation", "review_window")
 
 
 @dataclass(frozen=True)
@@ -234,7 +234,7 @@ _AFTER_AWARD: dict[str, Route] = {
         ),
         fx.apply_close,
     ),
-    "cancel": Route(CANCELLABLE, "cancelled", (), fx.apply_cancel),
+    "cancel": Route(CANCELLABLE_STATES, "cancelled", (), fx.apply_cancel),
 }
 
 

@@ -60,9 +60,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from rules.calendar import end_of_day, local_date, start_of_day
     from state_machines.models import Principal
+    from state_machines.procurement import SYSTEM_ACTOR
 
 WORKFLOW_NAME = "Order"
-SYSTEM_ACTOR = "system"
 RECHECK_EVERY = timedelta(days=1)
 
 _RETRY = RetryPolicy(

@@ -7,10 +7,9 @@ Revises: 0005
 
 from __future__ import annotations
 
-import re
-
 from alembic import op
-from sqlalchemy import text
+
+from db import role_constraint
 
 revision = "0006"
 down_revision = "0005"
@@ -113,42 +112,18 @@ DOWNGRADE = (
 )
 
 
-def _roles() -> list[str]:
-    """The roles the users table allows now, read from its constraint."""
-    definition = (
-        op.get_bind()
-        .execute(
-            text(
-                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conname = 'users_role_check' AND conrelid = 'users'::regclass"
-            )
-        )
-        .scalar()
-    )
-    return re.findall(r"'([a-z_]+)'", definition or "")
-
-
-def _set_roles(roles: list[str], *, validate: bool = True) -> None:
-    listed = ", ".join(f"'{r}'" for r in roles)
-    op.execute("ALTER TABLE users DROP CONSTRAINT users_role_check")
-    op.execute(
-        f"ALTER TABLE users ADD CONSTRAINT users_role_check CHECK (role IN ({listed}))"
-        + ("" if validate else " NOT VALID")
-    )
-
-
 def upgrade() -> None:
     # asyncpg prepares each statement, so each runs on its own.
     for statement in UPGRADE:
         op.execute(statement)
-    roles = _roles()
+    roles = role_constraint.roles()
     if "member" not in roles:
         # A member: a purchasing official of a unit of local government, acting for the unit.
-        _set_roles([*roles, "member"])
+        role_constraint.set_roles([*roles, "member"])
 
 
 def downgrade() -> None:
     for statement in DOWNGRADE:
         op.execute(statement)
     # Identities issued as members stay; they no longer satisfy the narrower check.
-    _set_roles([r for r in _roles() if r != "member"], validate=False)
+    role_constraint.set_roles([r for r in role_constraint.roles() if r != "member"], validate=False)

@@ -11,10 +11,9 @@ Revises: 0011
 
 from __future__ import annotations
 
-import re
-
 from alembic import op
-from sqlalchemy import text
+
+from db import role_constraint
 
 revision = "0012"
 down_revision = "0011"
@@ -22,38 +21,16 @@ branch_labels = None
 depends_on = None
 
 
-def _roles() -> list[str]:
-    """The roles the users table allows now, read from its constraint."""
-    definition = (
-        op.get_bind()
-        .execute(
-            text(
-                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conname = 'users_role_check' AND conrelid = 'users'::regclass"
-            )
-        )
-        .scalar()
-    )
-    return re.findall(r"'([a-z_]+)'", definition or "")
-
-
-def _set_roles(roles: list[str], *, validate: bool = True) -> None:
-    listed = ", ".join(f"'{r}'" for r in roles)
-    op.execute("ALTER TABLE users DROP CONSTRAINT users_role_check")
-    op.execute(
-        f"ALTER TABLE users ADD CONSTRAINT users_role_check CHECK (role IN ({listed}))"
-        + ("" if validate else " NOT VALID")
-    )
-
-
 def upgrade() -> None:
-    roles = _roles()
+    roles = role_constraint.roles()
     if "operator" not in roles:
-        _set_roles([*roles, "operator"])
+        role_constraint.set_roles([*roles, "operator"])
     op.execute("CREATE INDEX idempotency_keys_created_idx ON idempotency_keys (created_at)")
 
 
 def downgrade() -> None:
     op.execute("DROP INDEX idempotency_keys_created_idx")
     # Operators issued already stay; they no longer satisfy the narrower check.
-    _set_roles([r for r in _roles() if r != "operator"], validate=False)
+    role_constraint.set_roles(
+        [r for r in role_constraint.roles() if r != "operator"], validate=False
+    )

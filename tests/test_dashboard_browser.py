@@ -87,6 +87,25 @@ def service() -> Iterator[Service]:
         yield service
 
 
+async def supervisor_page(browser: Any) -> tuple[Page, list[str]]:
+    """A page as a supervisor's browser shows it (a desktop window, US English, Chicago time),
+    and the problems it meets: script errors and answers of 400 or more."""
+    context = await browser.new_context(
+        viewport={"width": 1440, "height": 1000},
+        device_scale_factor=1,
+        locale="en-US",
+        timezone_id="America/Chicago",
+    )
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on(
+        "response",
+        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
+    return page, problems
+
+
 # ---- seeding through the API ------------------------------------------------------------------
 
 OVERDUE = ("IFB-0101", "IFB-0302")
@@ -298,19 +317,7 @@ async def test_supervisor_filters_to_overdue_and_reads_a_timeline(
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
             try:
-                context = await browser.new_context(
-                    viewport={"width": 1440, "height": 1000},
-                    device_scale_factor=1,
-                    locale="en-US",
-                    timezone_id="America/Chicago",
-                )
-                page = await context.new_page()
-                problems: list[str] = []
-                page.on("pageerror", lambda exc: problems.append(str(exc)))
-                page.on(
-                    "response",
-                    lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
-                )
+                page, problems = await supervisor_page(browser)
 
                 await sign_in(page, svc.base, cpo)
                 rows = page.locator("#rows tr")
@@ -598,19 +605,7 @@ async def test_supervisor_plans_by_month_and_two_weeks(chromium: Path, service: 
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
             try:
-                context = await browser.new_context(
-                    viewport={"width": 1440, "height": 1000},
-                    device_scale_factor=1,
-                    locale="en-US",
-                    timezone_id="America/Chicago",
-                )
-                page = await context.new_page()
-                problems: list[str] = []
-                page.on("pageerror", lambda exc: problems.append(str(exc)))
-                page.on(
-                    "response",
-                    lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
-                )
+                page, problems = await supervisor_page(browser)
 
                 await sign_in(page, svc.base, cpo)
                 await page.get_by_role("link", name="Calendar").click()

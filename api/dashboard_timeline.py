@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from pydantic import Field
+
 from rules.calendar import CHICAGO
 
 # What a deadline is called on the page; numbered and keyed deadlines keep their suffix.
@@ -38,6 +40,17 @@ DEADLINE_LABELS: dict[str, str] = {
     "bidder_notice_tolling_ends": "Bidder notice tolling ends",
     "award_protest_closes": "Award protests close",
 }
+
+
+def deadline_name_field() -> Any:
+    """The OpenAPI field of a deadline's name: every name the schedule gives, listed."""
+    names = ", ".join(f"`{n}`" for n in DEADLINE_LABELS)
+    return Field(
+        description=f"The deadline (state_machines/schedule.py): one of {names}; a numbered "
+        "or keyed one ends in its number or key, as `documents_due:DR-1` or "
+        "`failed_bid_notice_due:1`."
+    )
+
 
 # What each step of the workflow is called on the page (the trigger stays beside it).
 STEP_LABELS: dict[str, str] = {

@@ -36,7 +36,15 @@ from pydantic import BaseModel
 from api import commands
 from api import dashboard_queries as dq
 from api.auth import User, list_scope
-from api.dashboard_timeline import date_only, days_left, due_on, label, step_label, timeline
+from api.dashboard_timeline import (
+    date_only,
+    days_left,
+    deadline_name_field,
+    due_on,
+    label,
+    step_label,
+    timeline,
+)
 from api.errors import RESPONSES, ApiError
 from api.list_query import ListQuery, list_query
 from api.routes.procurements import Reference, Svc
@@ -115,7 +123,7 @@ class Viewer(BaseModel):
 
 
 class Watch(BaseModel):
-    name: str
+    name: str = deadline_name_field()
     label: str
     due_at: str
     due_on: str

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from api import dashboard_queries as dq
 from api.auth import User, list_scope
-from api.dashboard_timeline import date_only, days_left, label
+from api.dashboard_timeline import date_only, days_left, deadline_name_field, label
 from api.errors import RESPONSES, invalid_query
 from api.routes.dashboard import METHOD_LABELS, Viewer, page, viewer
 from api.routes.procurements import Svc
@@ -52,7 +52,7 @@ class CalendarDeadline(BaseModel):
     method_label: str
     method_citation: str
     state: str
-    name: str
+    name: str = deadline_name_field()
     label: str
     due_at: str
     due_on: str

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from rules import citations, reciprocity
 
@@ -264,6 +264,9 @@ class BidderClaims:
     (45-10(a)); stored upper-case. The other fields claim the preference of the same name in
     :data:`PREFERENCES`.
     """
+
+    # The API takes these claims as they are: a misspelt claim is refused, not dropped.
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
     resident: bool = False
     home_state: str | None = None

@@ -808,17 +808,25 @@ def test_claims_and_settings_round_trip_through_json() -> None:
 
 
 def test_a_bid_can_claim_every_preference_the_rules_know() -> None:
-    # The API's claims and the rules' claims are written twice (one is the public contract,
-    # the other pure data); a preference added to one only would be silently ignored.
-    from api.routes.bids import Claims
+    # The API takes the rules' own claims, so a preference the rules know is a claim a bid can
+    # make, and a claim the rules do not know is refused, not dropped.
+    from pydantic import ValidationError
+
+    from api.routes.bids import BidSubmission
     from rules.evaluation import PREFERENCES, BidderClaims
 
+    assert BidSubmission.model_fields["claims"].annotation is BidderClaims
     rule_claims = {f.name for f in fields(BidderClaims)}
-    assert set(Claims.model_fields) == rule_claims
     # Reciprocity is claimed through ``resident`` and ``home_state``; every other preference
     # by a claim of its own name.
     assert {"resident", "home_state"} <= rule_claims
     assert set(PREFERENCES) - {"resident_reciprocity"} <= rule_claims
+    bid = {"vendor": "V", "amount": "10.00"}
+    taken = BidSubmission.model_validate(bid | {"claims": {"biobased": True, "home_state": "wy"}})
+    assert taken.claims == BidderClaims(biobased=True, home_state="WY")
+    for wrong in ({"bio_based": True}, {"home_state": "Wyoming"}, {"resident": "maybe"}):
+        with pytest.raises(ValidationError):
+            BidSubmission.model_validate(bid | {"claims": wrong})
 
 
 # --- Where each preference applies: its statute's scope -------------------------------------

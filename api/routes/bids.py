@@ -20,6 +20,7 @@ from api.auth import User, forbidden
 from api.errors import not_found
 from api.routes.procurements import ERRORS, Reference, Svc
 from db import bids
+from rules.evaluation import BidderClaims
 from state_machines.models import BidMoney, Model, WithdrawBid
 
 router = APIRouter(prefix="/v1/procurements", tags=["bids"])
@@ -30,25 +31,6 @@ class BidDocument(Model):
     name: str = Field(min_length=1, max_length=255)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     size: int = Field(ge=0, le=10 * 1024**3)
-
-
-class Claims(Model):
-    """What the bidder claims for the Article 45 preferences and the tie rules."""
-
-    resident: bool = Field(default=False, description="Illinois resident vendor (45-10(b)).")
-    home_state: str | None = Field(
-        default=None, pattern=r"^[A-Z]{2}$", description="Non-resident's state, e.g. 'IN'."
-    )
-    recycled: bool = False
-    environmentally_preferable: bool = False
-    biobased: bool = False
-    illinois_agricultural: bool = False
-    corn_based_plastics: bool = False
-    agricultural_fuel_vehicles: bool = False
-    local_farm_food: bool = False
-    illinois_coal: bool = False
-    state_use_nfp: bool = False
-    veteran_owned: bool = False
 
 
 class BidSubmission(Model):
@@ -64,7 +46,12 @@ class BidSubmission(Model):
         'stated apart from the price and compared with it (30 ILCS 555/1), e.g. "1200.00".',
     )
     documents: list[BidDocument] = Field(default_factory=list, max_length=50)
-    claims: Claims = Field(default_factory=Claims)
+    claims: BidderClaims = Field(
+        default_factory=BidderClaims,
+        description="What the bidder claims for the Article 45 preferences and the tie rules: "
+        "`resident` (45-10(b)), `home_state` (a non-resident's state, for 45-10(a)), and one "
+        "flag per preference, named as in the launch's `preferences`.",
+    )
 
 
 class Withdrawal(Model):

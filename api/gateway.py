@@ -20,13 +20,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from api import queries
 from api.errors import ApiError, not_found, refused
 from api.services import Services, Unavailable
-from db import reciprocity
 from rules import citations, small_purchase
 from rules.calendar import local_date
 from rules.periods import PROTEST_RULES_BY_OFFICE
 from state_machines import schedule
 from state_machines.launch import launch_refusal, small_purchase_value
-from state_machines.models import Command, LaunchSpec, Principal
+from state_machines.models import CONTRACT_CHANGE_METHODS, Command, LaunchSpec, Principal
 from workflows.errors import FORBIDDEN, REFUSED
 from workflows.payloads import CommandResult, LaunchInput, description_key
 from workflows.procurement import ProcurementWorkflow
@@ -167,8 +166,6 @@ async def launch(
         protest_rules=PROTEST_RULES_BY_OFFICE[spec.chief_procurement_office].to_dict(),
         launched_by=principal.name,
         launched_role=principal.role,
-        # Stands in only for histories from before the table was pinned at publication.
-        reciprocal_preferences=(await reciprocity.in_force(pool, today))[1],
         small_purchase_limit=str(limit[0]) if limit else None,
         small_purchase_limit_citation=limit[1] if limit else None,
         split_flag=split_flag,
@@ -323,7 +320,8 @@ async def _contract_check(
     if (
         row is None
         or row["agency"] != spec.agency
-        or row["method"] in ("small_purchase", "contract_renewal", "contract_change")
+        or row["method"] == "small_purchase"
+        or row["method"] in CONTRACT_CHANGE_METHODS
         or row["state"] not in ("awarded", "closed")
         or not award
     ):

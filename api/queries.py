@@ -68,7 +68,8 @@ async def overrun_completions(pool: asyncpg.Pool, reference: str) -> list[dict[s
         """SELECT reference, method, state,
                   snapshot->'spec'->'completes_small_purchase'->>'actual_cost' AS actual_cost
            FROM procurements
-           WHERE snapshot->'spec'->'completes_small_purchase'->>'small_purchase' = $1
+           WHERE snapshot->'spec'->'completes_small_purchase' IS NOT NULL
+             AND snapshot->'spec'->'completes_small_purchase'->>'small_purchase' = $1
            ORDER BY created_at""",
         reference,
     )
@@ -350,7 +351,7 @@ async def procurement_notices(pool: asyncpg.Pool, reference: str) -> list[dict[s
         f"""
         SELECT {_NOTICE_COLUMNS}
         FROM bulletin_notices n LEFT JOIN procurements p ON p.reference = n.reference
-        WHERE n.reference = $2 OR n.content->>'contract_of' = $2
+        WHERE n.reference = $2 OR (n.content ? 'contract_of' AND n.content->>'contract_of' = $2)
         ORDER BY n.published_at, n.seq, n.notice_id
         """,
         list(AWARD_ENDING_KINDS),

@@ -14,7 +14,7 @@ transportation"). Bids are compared two by two, exactly, in Decimal (:func:`_pre
   No division, no rounding: at exactly p% the preferred bid wins outright.
 * Reciprocity (30 ILCS 500/45-10(a); 44 Ill. Adm. Code 1.4510(c)): when an Illinois resident
   vendor is among the bids, it is preferred over a non-resident from a state that prefers its
-  own residents, by that state's percentage (``rules/data/reciprocal_preferences.json``); not
+  own residents, by that state's percentage (the table in force, ``rules/reciprocity.py``); not
   under 45-10(c) when federal funds are available and the preference may conflict.
 * Preferences do not compound: against a given bid only the largest preference the bidder
   holds and the other lacks counts. Each statute caps what the State pays for what it
@@ -31,7 +31,7 @@ Pass only the bids still in the running (responsive and responsible). Reciprocit
 whether a resident is bidding and recycled supplies on the other bids' prices, so when a bid
 is later rejected the remaining bids are evaluated again.
 
-Everything here is pure except :func:`load_reciprocal_preferences`, which reads the data file.
+Everything here is pure.
 """
 
 from __future__ import annotations
@@ -40,11 +40,10 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal
 
-from rules import citations, reciprocity
+from rules import citations
 
 # Citations of the rules applied here that are not one preference's own.
 AWARD = citations.AWARD  # 30 ILCS 500/20-10(g): lowest responsible and responsive bidder
@@ -533,15 +532,6 @@ class EvaluatedBid:
     freight: Decimal = Decimal("0")
 
 
-def load_reciprocal_preferences(path: Path | None = None) -> dict[str, Decimal]:
-    """The percent preference each state gives its own residents (30 ILCS 500/45-10(a);
-    44 Ill. Adm. Code 1.4510(c)), by upper-case two-letter state; 0 means none.
-
-    Reads ``rules/data/reciprocal_preferences.json`` unless given another ``path``
-    (the file format: ``rules.reciprocity``)."""
-    return reciprocity.load(path).percents()
-
-
 def _check_bids(bids: Sequence[BidInput]) -> None:
     seen: set[str] = set()
     for i, bid in enumerate(bids):
@@ -730,7 +720,7 @@ def evaluate_bids(
 ) -> list[EvaluatedBid]:
     """Each bid's evaluated amount after bid credit and preferences, densely ranked (1 is the
     best: the bid 30 ILCS 500/20-10(g) awards to, if responsive and responsible), sorted by
-    rank then bid id. ``reciprocal`` is the state table of :func:`load_reciprocal_preferences`.
+    rank then bid id. ``reciprocal`` is the state table in force (``rules.reciprocity``).
 
     The ranks come from comparing bids two by two, exactly (see :func:`_precedes`); the
     evaluated amount shows a bid as compared with one that holds none of its preferences.

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 CITATION = "30 ILCS 500/45-10(a); 44 Ill. Adm. Code 1.4510(c)"
-DEFAULT_PATH = Path(__file__).parent / "data" / "reciprocal_preferences.json"
 
 
 @dataclass(frozen=True)
@@ -93,6 +92,5 @@ def parse(data: Any, where: str = "table") -> Table:
     return Table(effective, tuple(sorted(entries, key=lambda e: e.state)))
 
 
-def load(path: Path | None = None) -> Table:
-    source = DEFAULT_PATH if path is None else path
-    return parse(json.loads(source.read_text(encoding="utf-8")), str(source))
+def load(path: Path) -> Table:
+    return parse(json.loads(path.read_text(encoding="utf-8")), str(path))

@@ -133,13 +133,12 @@ def _contract_refusal(spec: LaunchSpec) -> Refusal | None:
             )
         kinds = CHANGE_KINDS[spec.method]
         if spec.contract.kind not in kinds:
+            method = next(m for m, ks in CHANGE_KINDS.items() if spec.contract.kind in ks)
             return Refusal(
                 "contract_kind_mismatch",
                 citations.CONTRACT_CHANGE,
                 f"Method {spec.method} is for {' or '.join(kinds)}; a {spec.contract.kind} is "
-                f"launched with method "
-                f"{'contract_renewal' if spec.contract.kind == 'renewal' else 'contract_change'} "
-                f"({citations.CONTRACT_CHANGE}).",
+                f"launched with method {method} ({citations.CONTRACT_CHANGE}).",
                 "contract.kind",
             )
     elif spec.contract is not None:

@@ -2,8 +2,7 @@
 
 Every amount asserted below was worked by hand in the comment above it. The worked examples
 use their own small reciprocity table, so they do not change when the chief procurement
-officer updates ``rules/data/reciprocal_preferences.json``; the shipped file is checked for
-shape only.
+officer loads a new version (``procure reciprocity load``; tests/test_reciprocity.py).
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ class LaunchInput(BaseModel):
     rules_version: str = RULES_VERSION
     launched_by: str = "system"
     launched_role: str | None = None
+    # The reciprocity table of procurements launched before it was pinned at publication.
     reciprocal_preferences: dict[str, str] = Field(default_factory=dict)
     small_purchase_limit: str | None = None
     small_purchase_limit_citation: str | None = None

@@ -34,7 +34,7 @@ from rules.evaluation import (
     evaluate_bids,
 )
 from rules.proposals import ProposalScores, ScoringPlan, score_proposals
-from state_machines.intake import OPENING_ROUND
+from state_machines.intake import OPENING_ROUND, TECHNICAL_ROUND
 from state_machines.models import RankEntry, ReciprocityPinned
 from workflows.payloads import ReciprocityRequest, ScoreRequest, TabulateRequest, TabulateResult
 
@@ -100,7 +100,8 @@ class TabulationActivities:
                        status = 'opened', refusal = $6, freight = $7
                    WHERE bid_id = $1""",
                 r["bid_id"],
-                amount_of(contents, "amount"),
+                # An unpriced technical offer (20-10(h)) has no amount; nothing stands for one.
+                None if contents.get("amount") is None else amount_of(contents, "amount"),
                 amount_of(contents, "bid_credit"),
                 contents.get("claims") or {},
                 contents.get("documents") or [],
@@ -109,8 +110,55 @@ class TabulationActivities:
             )
         return unsealed
 
+    async def _open_technical(self, request: TabulateRequest) -> TabulateResult:
+        """20-10(h): the technical offers are opened and recorded, unpriced and unranked;
+        each is then qualified, or not, under the first solicitation's criteria."""
+        opening = await self._close(
+            request.reference,
+            TECHNICAL_ROUND,
+            request.cutoff or request.opened_at,
+            request.opened_at,
+            request.bid_ids,
+            request.seq,
+            citations.MULTI_STEP,
+        )
+        async with self.pool.acquire() as conn, conn.transaction():
+            unsealed = await self._unseal(conn, request.reference, opening.bid_ids)
+            rows = await conn.fetch(
+                """SELECT bid_id, vendor, documents, digest FROM bids
+                   WHERE reference = $1 AND bid_id = ANY($2::text[]) ORDER BY bid_id""",
+                request.reference,
+                opening.bid_ids,
+            )
+            await conn.executemany(
+                """
+                INSERT INTO technical_offers (reference, bid_id, vendor, opened_at, witnesses,
+                    documents, digest_matches, commitment, nonce, contents)
+                VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10::jsonb)
+                ON CONFLICT (reference, bid_id) DO NOTHING
+                """,
+                [
+                    (
+                        request.reference,
+                        r["bid_id"],
+                        r["vendor"],
+                        request.opened_at,
+                        request.witnesses,
+                        r["documents"],
+                        *_checks(unsealed.get(r["bid_id"]), r["digest"]),
+                    )
+                    for r in rows
+                ],
+            )
+        return TabulateResult(
+            ranking=[RankEntry(bid_id=r["bid_id"], vendor=r["vendor"], rank=0) for r in rows],
+            commitments_digest=opening.set_digest,
+        )
+
     @activity.defn(name="tabulate_bids")
     async def tabulate_bids(self, request: TabulateRequest) -> TabulateResult:
+        if request.technical:
+            return await self._open_technical(request)
         proposals = request.method == "competitive_sealed_proposals"
         opening = await self._close(
             request.reference,

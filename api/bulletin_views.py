@@ -119,6 +119,8 @@ SUMMARY_FIELDS = (
 # OCDS procurementMethod (open, selective, limited, direct) for each method of source selection.
 PROCUREMENT_METHODS: dict[str, str] = {
     "competitive_sealed_bidding": "open",
+    # 20-10(h): the first step is open to all; the second is limited to the qualified.
+    "multi_step_sealed_bidding": "open",
     "competitive_sealed_proposals": "open",
     "reverse_auction": "open",
     "small_purchase": "direct",

@@ -22,6 +22,7 @@ DEADLINE_LABELS: dict[str, str] = {
     "earliest_hearing": "Earliest hearing",
     "solicitation_protest_closes": "Solicitation protests close",
     "bid_opening": "Bid opening",
+    "technical_offer_opening": "Technical offers due and opened",
     "proposal_opening": "Proposal opening",
     "auction_ends": "Auction ends",
     "hearing": "Sole source hearing",

@@ -55,6 +55,10 @@ async def assemble(pool: asyncpg.Pool, row: asyncpg.Record) -> dict[str, Any]:
         "tabulation": await queries.tabulation(pool, reference)
         if opened and not sealed_proposals
         else None,
+        # Multi-step sealed bidding's first step (20-10(h)): opened before any price was.
+        "technical_offers": await queries.technical_offers(pool, reference, snapshot)
+        if row["method"] == "multi_step_sealed_bidding"
+        else None,
         "determinations": snapshot.get("determinations") or [],
         "award": snapshot.get("award"),
         "steps": await queries.history(pool, reference),
@@ -102,6 +106,21 @@ def as_csv(record: dict[str, Any]) -> str:
                             "digest_matches",
                         )
                     },
+                    sort_keys=True,
+                ),
+            )
+        )
+    for r in record["technical_offers"] or []:
+        writer.writerow(
+            (
+                "technical_offer",
+                "",
+                r["opened_at"],
+                r["vendor"],
+                "",
+                citations.MULTI_STEP,
+                json.dumps(
+                    {k: r[k] for k in ("bid_id", "commitment", "digest_matches", "qualification")},
                     sort_keys=True,
                 ),
             )

@@ -109,6 +109,30 @@ async def tabulation(pool: asyncpg.Pool, reference: str) -> list[dict[str, Any]]
     ]
 
 
+async def technical_offers(
+    pool: asyncpg.Pool, reference: str, snapshot: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Multi-step sealed bidding's first opening, unpriced, each offer with its latest
+    qualification (20-10(h))."""
+    rows = await pool.fetch(
+        """SELECT bid_id, vendor, opened_at, witnesses, documents, digest_matches, commitment,
+                  nonce, contents
+           FROM technical_offers WHERE reference = $1 ORDER BY vendor, bid_id""",
+        reference,
+    )
+    latest = {q["bid_id"]: q for q in snapshot.get("qualifications") or []}
+    return [
+        dict(r)
+        | {
+            "opened_at": r["opened_at"].isoformat(),
+            "qualification": {k: latest[r["bid_id"]][k] for k in ("qualified", "reason")}
+            if r["bid_id"] in latest
+            else None,
+        }
+        for r in rows
+    ]
+
+
 async def bulletin(pool: asyncpg.Pool, reference: str | None, limit: int) -> list[dict[str, Any]]:
     rows = await pool.fetch(
         """

@@ -40,6 +40,8 @@ OUTSIDE_ROUTES: dict[str, str] = {
     "contract_unknown": "no contract of this agency awarded under that reference (15-25)",
     "not_renewable": "the contract was launched nonrenewable (15-25(c-10))",
     "determination_in_future": "a renewal or change is launched after its determination",
+    "multi_step_terms_missing": "multi-step bidding states why and its criteria (20-10(h))",
+    "multi_step_not_applicable": "only multi-step sealed bidding takes technical offers first",
     "reference_in_use": "the reference names another procurement",
     # The bid intake (api.intake, state_machines.intake).
     "bid_intake": "bids go to the intake, not to the workflow (20-10(d))",
@@ -47,6 +49,8 @@ OUTSIDE_ROUTES: dict[str, str] = {
     "opening_passed": "received at or after the opening time (20-10(d), 20-15(d))",
     "freight_required": "coal is compared with its transportation (555/1)",
     "freight_not_applicable": "freight is stated apart only for coal (555/1)",
+    "technical_offer_required": "multi-step bidding's first step takes no price (20-10(h))",
+    "priced_bid_required": "only multi-step bidding's first step takes unpriced offers",
     "sealed": "the record is sealed until the opening or the award (20-10(d), 20-15(d))",
     # The engine, idempotency and the simulated clock.
     "update_limit": "a procurement started before continue-as-new reached Temporal's limit",

@@ -26,7 +26,7 @@ CONSECUTIVE_BIDS = 4
 OFFICES = frozenset({"CPO-DOT", "CPO-CDB"})
 TOLLWAY = "illinois state toll highway authority"
 # 20-10 is competitive sealed bidding; a reverse auction is bidding under 20-10(j).
-METHODS = frozenset({"competitive_sealed_bidding", "reverse_auction"})
+METHODS = frozenset({"competitive_sealed_bidding", "multi_step_sealed_bidding", "reverse_auction"})
 
 
 def applies(method: str, office: str, agency: str) -> bool:

@@ -131,6 +131,8 @@ RULES: dict[str, Check] = {
     "withdraw_bid": _withdraw,
     "open_bids": _agency(),
     "determine_bid": _agency(),
+    "qualify_offer": _agency(),
+    "invite_bids": _agency(),
     "score_proposals": _agency(),
     "request_best_and_final": _agency(),
     "extend_award_date": _spo(f" (mutual written consent of the SPO, {citations.REVERSE_AUCTION})"),

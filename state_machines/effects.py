@@ -25,7 +25,13 @@ from rules.periods import (
 )
 from state_machines import schedule
 from state_machines.context import Ctx, Effects, fmt
-from state_machines.guards import amended_notice, ranked_bid, ranked_bids, tie_resolution
+from state_machines.guards import (
+    amended_notice,
+    latest_qualifications,
+    ranked_bid,
+    ranked_bids,
+    tie_resolution,
+)
 from state_machines.models import (
     METHOD_NAMES,
     REVIEW_BODY_NAMES,
@@ -40,9 +46,12 @@ from state_machines.models import (
     Facts,
     FileProtest,
     GrantWaiver,
+    OfferQualification,
     ProtestRecord,
+    QualifyOffer,
     RegisterBid,
     RequestDocuments,
+    TechnicalStep,
     WaiverRecord,
 )
 
@@ -55,20 +64,45 @@ def invitation(facts: Facts) -> dict[str, Any]:
         if facts.method == "reverse_auction" and facts.spec.auction_determination
         else {}
     )
-    return auction | {
-        "reference": facts.reference,
-        "title": n.title,
-        "date_first_offered": facts.published_on.isoformat() if facts.published_on else None,
-        "offers_due_at": n.opening_at.isoformat() if n.opening_at else None,
-        "submission_location": n.submission_location,
-        "agency": n.agency,
-        "state_purchasing_officer": n.state_purchasing_officer,
-        "description": n.description,
-        "method": METHOD_NAMES[facts.method],
-        "documents_info": n.documents_info,
-        "hiring_encouragement": HIRING_ENCOURAGEMENT,
-        "citation": citations.BULLETIN_NOTICE,
+    return (
+        auction
+        | _steps(facts)
+        | {
+            "reference": facts.reference,
+            "title": n.title,
+            "date_first_offered": facts.published_on.isoformat() if facts.published_on else None,
+            "offers_due_at": n.opening_at.isoformat() if n.opening_at else None,
+            "submission_location": n.submission_location,
+            "agency": n.agency,
+            "state_purchasing_officer": n.state_purchasing_officer,
+            "description": n.description,
+            "method": METHOD_NAMES[facts.method],
+            "documents_info": n.documents_info,
+            "hiring_encouragement": HIRING_ENCOURAGEMENT,
+            "citation": citations.BULLETIN_NOTICE,
+        }
+    )
+
+
+def _steps(facts: Facts) -> dict[str, Any]:
+    """20-10(h): what the first solicitation asks for and the criteria it qualifies by; the
+    second invitation, to whom it is limited."""
+    terms = facts.spec.multi_step
+    if facts.method != "multi_step_sealed_bidding" or terms is None:
+        return {}
+    step: dict[str, Any] = {
+        "step": 1 if facts.technical is None else 2,
+        "impracticable": terms.impracticable,
+        "qualification_criteria": terms.criteria,
+        "citation": citations.MULTI_STEP,
     }
+    if facts.technical is None:
+        step["offers"] = "unpriced technical offers"
+    else:
+        step["offers"] = "priced bids, from the qualified bidders only"
+        step["limited_to"] = list(facts.technical.qualified)
+        step["invited_on"] = facts.technical.invited_on.isoformat()
+    return {"multi_step": step}
 
 
 # The recipient of a notice "to every bidder": the sealed-bid store knows who they are (the
@@ -161,6 +195,12 @@ def apply_open(ctx: Ctx) -> Effects:
             f"without disclosing contents to competing offerors ({citations.PROPOSAL_OPENING})."
             + published
         )
+    if facts.in_technical_step:
+        return Effects(
+            summary=f"{len(facts.ranking)} unpriced technical offer(s) opened in the presence "
+            f"of {witnesses}; each is qualified under the criteria of the first solicitation "
+            f"({citations.MULTI_STEP})." + published
+        )
     if facts.method == "reverse_auction":
         facts.award_due_on = statutory_deadline(
             ctx.today, AWARD_AFTER_AUCTION_DAYS, schedule.calendar_rules(facts)
@@ -193,6 +233,72 @@ def apply_determine(ctx: Ctx) -> Effects:
         else ("not responsive" if not p.responsive else "not responsible")
     )
     return Effects(summary=f"Bid {p.bid_id} found {verdict}.")
+
+
+def apply_qualify(ctx: Ctx) -> Effects:
+    p: QualifyOffer = ctx.payload
+    ctx.facts.qualifications.append(
+        OfferQualification(
+            bid_id=p.bid_id, qualified=p.qualified, reason=p.reason, actor=ctx.actor, at=ctx.now
+        )
+    )
+    verdict = "qualified" if p.qualified else "not qualified"
+    return Effects(
+        summary=f"Technical offer {p.bid_id} found {verdict} under the criteria of the first "
+        f"solicitation ({citations.MULTI_STEP})."
+    )
+
+
+def apply_invite_bids(ctx: Ctx) -> Effects:
+    """The second step: the technical step is kept as it stood, and the procurement is again
+    published, its opening the priced bids' (20-10(c),(h))."""
+    facts, p = ctx.facts, ctx.payload
+    decided = latest_qualifications(facts)
+    offers = list(facts.ranking)
+    qualified = sorted({r.vendor for r in offers if decided.get(r.bid_id)})
+    not_qualified = sorted({r.vendor for r in offers if not decided.get(r.bid_id)} - set(qualified))
+    assert facts.opened_at is not None
+    facts.technical = TechnicalStep(
+        opened_at=facts.opened_at,
+        witnesses=list(facts.witnesses),
+        offers=offers,
+        qualified=qualified,
+        invited_at=ctx.now,
+        invited_on=ctx.today,
+    )
+    facts.opened_at = None
+    facts.witnesses = []
+    facts.ranking = []
+    facts.bids = []
+    facts.notice = facts.notice.model_copy(update={"opening_at": p.opening_at})
+    content = invitation(facts)
+    reasons = {
+        r.vendor: q.reason
+        for r in offers
+        for q in facts.qualifications
+        if q.bid_id == r.bid_id and not decided.get(r.bid_id)
+    }
+    return Effects(
+        summary=f"Invitation for bids published on {ctx.today.isoformat()}, limited to the "
+        f"bidders whose technical offers qualified ({', '.join(qualified)}); bids are opened "
+        f"{fmt(p.opening_at)} ({citations.MULTI_STEP}).",
+        notices=[{"kind": "invitation_for_bids", "content": content}],
+        messages=[
+            {"kind": "invitation_for_bids", "recipients": qualified, "content": content},
+            *(
+                {
+                    "kind": "offer_not_qualified",
+                    "recipients": [vendor],
+                    "content": {
+                        "reference": facts.reference,
+                        "reason": reasons.get(vendor),
+                        "citation": citations.MULTI_STEP,
+                    },
+                }
+                for vendor in not_qualified
+            ),
+        ],
+    )
 
 
 def _award_notice(ctx: Ctx, content: dict[str, Any], vendor: str) -> Effects:

@@ -88,7 +88,7 @@ def notice_period_kept(field: str, noun: str, citation: str) -> Guard:
         moment = getattr(ctx.facts.notice, field)
         if moment is None:
             return None  # reported by the notice guard
-        published_on = ctx.facts.published_on or ctx.today
+        published_on = schedule.noticed_on(ctx.facts) or ctx.today
         first = earliest_opening(published_on, schedule.calendar_rules(ctx.facts))
         if local_date(moment) < first:
             return _period_refusal(field, moment, published_on, first, noun, citation)
@@ -100,13 +100,14 @@ def notice_period_kept(field: str, noun: str, citation: str) -> Guard:
 def amended_period_kept(field: str, noun: str, citation: str) -> Guard:
     def test(ctx: Ctx) -> str | None:
         moment = getattr(ctx.payload, field)
-        if moment is None or ctx.facts.published_on is None:
+        published_on = schedule.noticed_on(ctx.facts)
+        if moment is None or published_on is None:
             return None
         if moment <= ctx.now:
             return f"The new {noun} time {fmt(moment)} has already passed ({citation})."
-        first = earliest_opening(ctx.facts.published_on, schedule.calendar_rules(ctx.facts))
+        first = earliest_opening(published_on, schedule.calendar_rules(ctx.facts))
         if local_date(moment) < first:
-            return _period_refusal(field, moment, ctx.facts.published_on, first, noun, citation)
+            return _period_refusal(field, moment, published_on, first, noun, citation)
         return None
 
     return Guard(f"{noun}_too_early", citation, test, on_payload=True, field=field)
@@ -285,6 +286,102 @@ def ranked_bids(facts: Facts) -> list[RankedBid]:
         RankedBid(r.bid_id, r.vendor, r.rank, eligible=r.bid_id not in ineligible)
         for r in facts.ranking
     ]
+
+
+# ---- multi-step sealed bidding (20-10(h)) ---------------------------------------------------
+
+
+@when("priced_step", citations.MULTI_STEP)
+def in_technical_step(ctx: Ctx) -> str | None:
+    technical = ctx.facts.technical
+    if technical is not None:
+        return (
+            f"The technical offers were qualified and the invitation for bids limited to "
+            f"{', '.join(technical.qualified)} issued on {technical.invited_on.isoformat()} "
+            f"({citations.MULTI_STEP})."
+        )
+    return None
+
+
+@when("technical_step", citations.MULTI_STEP)
+def in_priced_step(ctx: Ctx) -> str | None:
+    if ctx.facts.in_technical_step:
+        return (
+            "The offers opened are unpriced technical offers: they are qualified, and bids "
+            "are then invited from the qualified bidders alone, determined and awarded on "
+            f"price ({citations.MULTI_STEP})."
+        )
+    return None
+
+
+def latest_qualifications(facts: Facts) -> dict[str, bool]:
+    """Each technical offer's latest qualification: a later decision stands."""
+    return {q.bid_id: q.qualified for q in facts.qualifications}
+
+
+@on_payload("unknown_bid", citations.MULTI_STEP, "bid_id")
+def offer_was_opened(ctx: Ctx) -> str | None:
+    if not any(r.bid_id == ctx.payload.bid_id for r in ctx.facts.ranking):
+        return f"Offer {ctx.payload.bid_id} is not among the technical offers opened."
+    return None
+
+
+@on_payload("reason_required", citations.MULTI_STEP, "reason")
+def reason_for_disqualification(ctx: Ctx) -> str | None:
+    if not ctx.payload.qualified and not (ctx.payload.reason or "").strip():
+        return (
+            "An offer found not qualified needs the reason, measured against the criteria set "
+            f"forth in the first solicitation ({citations.MULTI_STEP})."
+        )
+    return None
+
+
+@when("offers_not_qualified", citations.MULTI_STEP)
+def every_offer_qualified_or_not(ctx: Ctx) -> str | None:
+    decided = latest_qualifications(ctx.facts)
+    open_ = [r.bid_id for r in ctx.facts.ranking if r.bid_id not in decided]
+    if open_:
+        return (
+            f"Qualify every technical offer before inviting bids; not yet decided: "
+            f"{', '.join(open_)} ({citations.MULTI_STEP})."
+        )
+    return None
+
+
+@when("no_offer_qualified", citations.MULTI_STEP)
+def some_offer_qualified(ctx: Ctx) -> str | None:
+    decided = latest_qualifications(ctx.facts)
+    if ctx.facts.ranking and not any(decided.get(r.bid_id) for r in ctx.facts.ranking):
+        return (
+            "No technical offer meets the criteria; the invitation for bids is limited to "
+            f"bidders whose offers qualified, so there is no one to invite ({citations.MULTI_STEP})."
+        )
+    if not ctx.facts.ranking:
+        return f"No technical offer was received ({citations.MULTI_STEP})."
+    return None
+
+
+@on_payload("opening_too_early", citations.PUBLIC_NOTICE_IFB, "opening_at")
+def priced_opening_period(ctx: Ctx) -> str | None:
+    moment = ctx.payload.opening_at
+    first = earliest_opening(ctx.today, schedule.calendar_rules(ctx.facts))
+    if local_date(moment) < first:
+        return _period_refusal(
+            "opening_at", moment, ctx.today, first, "opening", citations.PUBLIC_NOTICE_IFB
+        )
+    return None
+
+
+@on_payload("not_qualified", citations.MULTI_STEP, "vendor")
+def qualified_bidder(ctx: Ctx) -> str | None:
+    technical = ctx.facts.technical
+    if technical is not None and ctx.payload.vendor not in technical.qualified:
+        return (
+            f"The invitation for bids is limited to the bidders whose technical offers "
+            f"qualified ({', '.join(technical.qualified)}); {ctx.payload.vendor} is not one "
+            f"({citations.MULTI_STEP})."
+        )
+    return None
 
 
 @on_payload("unknown_bid", citations.BID_ACCEPTANCE, "bid_id")

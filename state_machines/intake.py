@@ -23,6 +23,8 @@ from state_machines.models import Facts, RegisterBid, WithdrawBid
 from state_machines.procurement import ProcurementMachine
 
 OPENING_ROUND = "opening"
+# Multi-step sealed bidding's first round: unpriced technical offers (20-10(h)).
+TECHNICAL_ROUND = "technical"
 # Triggers the intake takes in place of the workflow (a withdrawal only before the opening).
 INTAKE_TRIGGERS = ("register_bid", "withdraw_bid")
 
@@ -30,7 +32,8 @@ INTAKE_TRIGGERS = ("register_bid", "withdraw_bid")
 def current_round(facts: Facts) -> tuple[str, datetime] | None:
     """The intake round open in these facts, with its cutoff, if any."""
     if facts.state == "published" and facts.opened_at is None and facts.notice.opening_at:
-        return OPENING_ROUND, facts.notice.opening_at
+        name = TECHNICAL_ROUND if facts.in_technical_step else OPENING_ROUND
+        return name, facts.notice.opening_at
     return best_and_final_round(facts)
 
 
@@ -57,6 +60,9 @@ def contents_refusal(facts: Facts, contents: Mapping[str, Any]) -> Refusal | Non
     """What the bid states that this contract cannot take: a preference its statute does not
     extend to it (refused now, so the vendor does not learn at the opening that the claim
     could not count), or freight stated or missing against 30 ILCS 555/1."""
+    step = _step_refusal(facts, contents)
+    if step is not None or facts.in_technical_step:
+        return step  # an unpriced offer claims nothing: its claims come with the priced bid
     try:
         settings = PreferenceSettings.from_dict(facts.spec.preferences or {})
     except ValueError:
@@ -95,6 +101,30 @@ def contents_refusal(facts: Facts, contents: Mapping[str, Any]) -> Refusal | Non
     return None
 
 
+def _step_refusal(facts: Facts, contents: Mapping[str, Any]) -> Refusal | None:
+    """20-10(h): the first step takes unpriced technical offers, every other round a price."""
+    priced = contents.get("amount") is not None
+    if facts.in_technical_step and priced:
+        return Refusal(
+            "technical_offer_required",
+            citations.MULTI_STEP,
+            "The first step of multi-step sealed bidding takes unpriced technical offers "
+            f"(POST /v1/procurements/{facts.reference}/technical-offers); prices are bid only "
+            f"after the invitation for bids to the qualified bidders ({citations.MULTI_STEP}).",
+            "amount",
+        )
+    if not facts.in_technical_step and not priced:
+        return Refusal(
+            "priced_bid_required",
+            receipt_citation(facts),
+            "Only the first step of multi-step sealed bidding takes unpriced offers; this round "
+            f"takes bids with their price (POST /v1/procurements/{facts.reference}/bids) "
+            f"({citations.MULTI_STEP}).",
+            "amount",
+        )
+    return None
+
+
 def withdrawal_refusal(facts: Facts, withdrawal: WithdrawBid, now: datetime) -> Refusal | None:
     """Before the opening a bid is withdrawn by the vendor's notice, received before the
     opening time (44 Ill. Adm. Code 1.2038); after the opening only by determination."""
@@ -125,4 +155,6 @@ def receipt_citation(facts: Facts) -> str:
         return citations.BEST_AND_FINAL
     if facts.method == "competitive_sealed_proposals":
         return citations.PROPOSAL_OPENING
+    if facts.in_technical_step:
+        return citations.MULTI_STEP
     return citations.BID_OPENING

@@ -98,7 +98,7 @@ def launch_refusal(spec: LaunchSpec, small_purchase_limit: Decimal | None) -> Re
             f"(method 'sole_source' or 'emergency') ({citations.SMALL_PURCHASE_OVERRUN}).",
             "method",
         )
-    contract_refusal = _contract_refusal(spec)
+    contract_refusal = _contract_refusal(spec) or _multi_step_refusal(spec)
     if contract_refusal is not None:
         return contract_refusal
     if spec.method == "small_purchase":
@@ -148,6 +148,29 @@ def _contract_refusal(spec: LaunchSpec) -> Refusal | None:
             "Only a renewal (method contract_renewal) or a change order or renegotiation "
             f"(method contract_change) names a contract to change ({citations.CONTRACT_CHANGE}).",
             "contract",
+        )
+    return None
+
+
+def _multi_step_refusal(spec: LaunchSpec) -> Refusal | None:
+    multi_step = spec.method == "multi_step_sealed_bidding"
+    if multi_step and spec.multi_step is None:
+        return Refusal(
+            "multi_step_terms_missing",
+            citations.MULTI_STEP,
+            "Multi-step sealed bidding is used when it is impracticable to prepare at first a "
+            "purchase description to support an award based on price; the first solicitation "
+            "says why and sets the criteria the unpriced offers are qualified under (field "
+            f"'multi_step': impracticable, criteria) ({citations.MULTI_STEP}).",
+            "multi_step",
+        )
+    if not multi_step and spec.multi_step is not None:
+        return Refusal(
+            "multi_step_not_applicable",
+            citations.MULTI_STEP,
+            "Only multi-step sealed bidding (method multi_step_sealed_bidding) asks for unpriced "
+            f"technical offers first ({citations.MULTI_STEP}).",
+            "multi_step",
         )
     return None
 

@@ -23,6 +23,7 @@ State = Literal[
 CANCELLABLE_STATES: tuple[State, ...] = ("draft", "published", "evaluation", "review_window")
 Method = Literal[
     "competitive_sealed_bidding",
+    "multi_step_sealed_bidding",
     "competitive_sealed_proposals",
     "reverse_auction",
     "small_purchase",
@@ -33,6 +34,7 @@ Method = Literal[
 ]
 METHOD_NAMES: dict[str, str] = {
     "competitive_sealed_bidding": "Competitive sealed bidding (30 ILCS 500/20-10)",
+    "multi_step_sealed_bidding": "Multi-step sealed bidding (30 ILCS 500/20-10(h))",
     "competitive_sealed_proposals": "Competitive sealed proposals (30 ILCS 500/20-15)",
     "reverse_auction": "Reverse auction (30 ILCS 500/20-10(j))",
     "small_purchase": "Small purchase (30 ILCS 500/20-20)",
@@ -182,6 +184,23 @@ class ContractChangeSpec(Model):
     )
 
 
+class MultiStepSpec(Model):
+    """What the first solicitation of multi-step sealed bidding states (20-10(h))."""
+
+    impracticable: str = Field(
+        min_length=1,
+        max_length=4000,
+        description="Why it is impracticable to prepare, at first, a purchase description "
+        "that supports an award based on price (20-10(h)).",
+    )
+    criteria: str = Field(
+        min_length=1,
+        max_length=8000,
+        description="The criteria the unpriced technical offers are qualified under; only the "
+        "bidders whose offers meet them are invited to bid a price (20-10(h)).",
+    )
+
+
 class LaunchSpec(NoticeFields):
     """Everything a procurement is launched with; its digest identifies a repeated launch."""
 
@@ -240,6 +259,12 @@ class LaunchSpec(NoticeFields):
     contract: ContractChangeSpec | None = Field(
         default=None,
         description="contract_renewal and contract_change: the contract renewed or changed.",
+    )
+    multi_step: MultiStepSpec | None = Field(
+        default=None,
+        description="multi_step_sealed_bidding only, and required for it: why a price-based "
+        "description is impracticable at first, and the criteria technical offers are "
+        "qualified under (20-10(h)).",
     )
     completes_small_purchase: SmallPurchaseOverrun | None = Field(
         default=None,
@@ -323,6 +348,28 @@ class DetermineBid(Model):
     responsive: bool
     responsible: bool
     reason: str | None = Field(default=None, max_length=4000)
+
+
+class QualifyOffer(Model):
+    """Whether an unpriced technical offer meets the first solicitation's criteria."""
+
+    bid_id: str = Field(min_length=1, max_length=64)
+    qualified: bool
+    reason: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="Required when not qualified: which of the solicitation's criteria the "
+        "offer does not meet (20-10(h)).",
+    )
+
+
+class InviteBids(Model):
+    """The second step's invitation for bids, limited to the qualified bidders."""
+
+    opening_at: AwareDatetime = Field(
+        description="When the priced bids are due and opened: at least 14 calendar days after "
+        "the invitation appears in the Bulletin (20-10(c), 15-45)."
+    )
 
 
 class WrittenExplanation(Model):
@@ -618,6 +665,26 @@ class BidDetermination(Model):
     at: datetime
 
 
+class OfferQualification(Model):
+    bid_id: str
+    qualified: bool
+    reason: str | None
+    actor: str
+    at: datetime
+
+
+class TechnicalStep(Model):
+    """The first step of multi-step sealed bidding, as it stood when the invitation for
+    priced bids was issued (20-10(h))."""
+
+    opened_at: datetime
+    witnesses: list[str]
+    offers: list[RankEntry]
+    qualified: list[str]  # the vendors invited to bid a price
+    invited_at: datetime
+    invited_on: date
+
+
 class AwardRecord(Model):
     bid_id: str | None
     vendor: str
@@ -688,6 +755,10 @@ class Facts(Model):
     witnesses: list[str] = Field(default_factory=list)
     ranking: list[RankEntry] = Field(default_factory=list)
     determinations: list[BidDetermination] = Field(default_factory=list)
+    # Multi-step sealed bidding (20-10(h)): the technical offers' qualifications, and the
+    # first step once the invitation for priced bids is issued.
+    qualifications: list[OfferQualification] = Field(default_factory=list)
+    technical: TechnicalStep | None = None
     award: AwardRecord | None = None
     bidders_notified_at: datetime | None = None
     document_requests: list[DocumentRequestRecord] = Field(default_factory=list)
@@ -729,6 +800,11 @@ class Facts(Model):
     reminded_periods: list[str] = Field(default_factory=list)
     history: list[TransitionRecord] = Field(default_factory=list)
     seq: int = 0
+
+    @property
+    def in_technical_step(self) -> bool:
+        """Multi-step sealed bidding before its invitation for priced bids (20-10(h))."""
+        return self.method == "multi_step_sealed_bidding" and self.technical is None
 
     @classmethod
     def launch(

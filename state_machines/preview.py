@@ -176,6 +176,17 @@ def preview(
             "and before the opening.",
             rules,
         )
+    if method == "multi_step_sealed_bidding":
+        opening = out.add(
+            "earliest_priced_opening",
+            opening,
+            PUBLICATION_DAYS,
+            citations.MULTI_STEP,
+            "The bids of the second step open at least 14 days after its invitation, issued "
+            "to the qualified bidders once every technical offer is qualified (if the "
+            "technical offers open on the earliest day and the invitation follows at once).",
+            rules,
+        )
     if method == "reverse_auction":
         out.add(
             "award_due_after_auction",
@@ -229,7 +240,10 @@ def preview(
         f"missing notice to bidders extends this by up to 7 days ({citations.BIDDER_NOTICE}).",
         rules,
     )
-    if with_written_explanation or method == "competitive_sealed_bidding":
+    if with_written_explanation or method in (
+        "competitive_sealed_bidding",
+        "multi_step_sealed_bidding",
+    ):
         out.add(
             "written_explanation_filing_if_not_lowest",
             awarded,

@@ -35,11 +35,13 @@ from state_machines.models import (
     FinalRecommendation,
     GrantWaiver,
     HoldHearing,
+    InviteBids,
     Model,
     NoticeAmendment,
     OpenBids,
     ProceedDespiteProtest,
     Publish,
+    QualifyOffer,
     RecordFiling,
     RegisterBid,
     RequestBestAndFinal,
@@ -98,6 +100,8 @@ TRIGGERS: dict[str, Trigger] = {
         Trigger("proceed_despite_protest", ProceedDespiteProtest, citations.PROTESTS),
         Trigger("open_bids", OpenBids, citations.BID_OPENING),
         Trigger("determine_bid", DetermineBid, citations.BID_ACCEPTANCE),
+        Trigger("qualify_offer", QualifyOffer, citations.MULTI_STEP),
+        Trigger("invite_bids", InviteBids, citations.MULTI_STEP),
         Trigger("score_proposals", ScoreProposals, citations.PROPOSAL_SCORING),
         Trigger("request_best_and_final", RequestBestAndFinal, citations.BEST_AND_FINAL),
         Trigger("extend_award_date", ExtendAwardDate, citations.REVERSE_AUCTION),
@@ -323,6 +327,48 @@ REVERSE_AUCTION = _sealed(g.IFB_PERIOD, g.IFB_AMENDED_PERIOD, citations.REVERSE_
     ),
 }
 
+# 20-10(h): unpriced technical offers are opened and qualified; an invitation for bids limited
+# to the qualified takes the procurement back to published, and the second step runs as
+# competitive sealed bidding does.
+MULTI_STEP = _sealed(g.IFB_PERIOD, g.IFB_AMENDED_PERIOD, citations.MULTI_STEP) | {
+    "register_bid": Route(
+        ("published",),
+        None,
+        (g.BIDS_BEFORE_OPENING, g.qualified_bidder),
+        fx.apply_register_bid,
+    ),
+    "qualify_offer": Route(
+        ("evaluation",),
+        None,
+        (g.in_technical_step, g.offer_was_opened, g.reason_for_disqualification),
+        fx.apply_qualify,
+    ),
+    "invite_bids": Route(
+        ("evaluation",),
+        "published",
+        (
+            g.in_technical_step,
+            g.no_pending_protest_opening,
+            g.every_offer_qualified_or_not,
+            g.some_offer_qualified,
+            g.priced_opening_period,
+        ),
+        fx.apply_invite_bids,
+    ),
+    "determine_bid": Route(
+        ("evaluation",),
+        None,
+        (g.in_priced_step, g.bid_was_opened, g.reason_for_rejection),
+        fx.apply_determine,
+    ),
+    "award": Route(
+        ("evaluation",),
+        "review_window",
+        (g.in_priced_step, *SEALED_BIDDING["award"].guards),
+        fx.apply_award,
+    ),
+}
+
 SEALED_PROPOSALS = _sealed(g.RFP_PERIOD, g.RFP_AMENDED_PERIOD, citations.PUBLIC_NOTICE_RFP) | {
     "register_bid": Route(
         ("published", "evaluation"),
@@ -507,6 +553,7 @@ CONTRACT_CHANGE = {
 
 ROUTES: dict[str, dict[str, Route]] = {
     "competitive_sealed_bidding": SEALED_BIDDING,
+    "multi_step_sealed_bidding": MULTI_STEP,
     "competitive_sealed_proposals": SEALED_PROPOSALS,
     "reverse_auction": REVERSE_AUCTION,
     "small_purchase": SMALL_PURCHASE,
@@ -519,6 +566,15 @@ ROUTES: dict[str, dict[str, Route]] = {
 # The steps a method cannot skip on its way to ``awarded``: checked by the property test.
 REQUIRED_BEFORE_AWARD: dict[str, tuple[str, ...]] = {
     "competitive_sealed_bidding": ("publish", "open_bids", "award", "execute"),
+    "multi_step_sealed_bidding": (
+        "publish",
+        "open_bids",
+        "qualify_offer",
+        "invite_bids",
+        "open_bids",
+        "award",
+        "execute",
+    ),
     "competitive_sealed_proposals": ("publish", "open_bids", "score_proposals", "award", "execute"),
     "reverse_auction": ("publish", "open_bids", "award", "execute"),
     "sole_source": ("publish", "hold_hearing", "award", "execute"),

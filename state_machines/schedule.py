@@ -46,6 +46,14 @@ def calendar_rules(facts: Facts) -> CalendarRules:
     return CalendarRules.from_dict(facts.calendar)
 
 
+def noticed_on(facts: Facts) -> date | None:
+    """The day the invitation whose opening is pending appeared in the Bulletin: in
+    multi-step sealed bidding, once issued, the invitation for priced bids (20-10(c),(h))."""
+    if facts.technical is not None:
+        return facts.technical.invited_on
+    return facts.published_on
+
+
 def protest_rules(facts: Facts) -> ProtestRules:
     return ProtestRules.from_dict(facts.protest_rules)
 
@@ -170,7 +178,7 @@ def deadlines(facts: Facts, now: datetime) -> list[Deadline]:
     out: list[Deadline] = []
     notice = facts.notice
     if facts.published_on is not None:
-        first = earliest_opening(facts.published_on, rules)
+        first = earliest_opening(noticed_on(facts) or facts.published_on, rules)
         what = "hearing" if facts.method == "sole_source" else "opening"
         out.append(
             Deadline(
@@ -207,7 +215,9 @@ def deadlines(facts: Facts, now: datetime) -> list[Deadline]:
     ):
         out.append(
             Deadline(
-                {
+                "technical_offer_opening"
+                if facts.in_technical_step
+                else {
                     "reverse_auction": "auction_ends",
                     "competitive_sealed_proposals": "proposal_opening",
                 }.get(facts.method, "bid_opening"),
@@ -217,9 +227,13 @@ def deadlines(facts: Facts, now: datetime) -> list[Deadline]:
                 else (
                     citations.PROPOSAL_OPENING
                     if facts.method == "competitive_sealed_proposals"
-                    else citations.BID_OPENING
+                    else (
+                        citations.MULTI_STEP if facts.in_technical_step else citations.BID_OPENING
+                    )
                 ),
-                "Offers are due and are opened with witnesses.",
+                "Unpriced technical offers are due and are opened with witnesses."
+                if facts.in_technical_step
+                else "Offers are due and are opened with witnesses.",
                 met=facts.opened_at is not None,
                 duty=facts.state == "published",
                 grace_until=end_of_day(local_date(notice.opening_at)),

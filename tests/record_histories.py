@@ -443,10 +443,39 @@ async def failed_bid_notice_given(d: Driver) -> None:
     await d.ok("execute")
 
 
+async def multi_step_awarded(d: Driver) -> None:
+    """Unpriced technical offers, one not qualified, bids from the qualified alone (20-10(h))."""
+    document = {"name": "technical.pdf", "sha256": "ab" * 32, "size": 2048}
+    await d.launch(
+        method="multi_step_sealed_bidding",
+        multi_step={"impracticable": "Design unknown.", "criteria": "Hosted in the US."},
+    )
+    await d.ok("publish")
+    for vendor in ("Acme Supply", "Bolt Industries", "Cobalt Corp"):
+        await d.post("technical-offers", {"vendor": vendor, "documents": [document]}, vendor)
+    await d.advance_to(chicago(2099, 3, 16, 14))
+    opened = await d.ok("opening", {"witnesses": ["R. Witness"]})
+    for entry in opened["opening"]["ranking"]:
+        qualified = entry["vendor"] != "Cobalt Corp"
+        await d.ok(
+            "qualifications",
+            {"bid_id": entry["bid_id"], "qualified": qualified, "reason": "Hosted abroad."},
+        )
+    await d.ok("priced-invitation", {"opening_at": chicago(2099, 3, 30, 14).isoformat()})
+    await d.bid("Acme Supply", "98000.00")
+    bolt = (await d.bid("Bolt Industries", "91500.50")).json()["bid_id"]
+    await d.advance_to(chicago(2099, 3, 30, 14))
+    await d.ok("opening", {"witnesses": ["S. Clerk"]})
+    await d.ok("award", {"bid_id": bolt})
+    await d.advance_to(chicago(2099, 4, 15, 9))
+    await d.ok("execute")
+
+
 SCENARIOS["cei_recommendation_heard"] = cei_recommendation_heard
 # Recorded again once the reciprocity table was pinned at the first advertisement.
 SCENARIOS["sealed_bid_reciprocity_pinned"] = closed_happy_path
 SCENARIOS["failed_bid_notice_given"] = failed_bid_notice_given
+SCENARIOS["multi_step_awarded"] = multi_step_awarded
 
 
 async def main() -> None:

@@ -20,6 +20,7 @@ PATTERNED = {
     "earliest_opening",
     "earliest_hearing",
     "bid_opening",
+    "technical_offer_opening",
     "proposal_opening",
     "auction_ends",
 }

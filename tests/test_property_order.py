@@ -41,12 +41,14 @@ from state_machines.models import (
     FinalRecommendation,
     GrantWaiver,
     HoldHearing,
+    InviteBids,
     LaunchSpec,
     Model,
     NoticeAmendment,
     OpenBids,
     ProceedDespiteProtest,
     Publish,
+    QualifyOffer,
     RankEntry,
     RecordFiling,
     RegisterBid,
@@ -73,6 +75,8 @@ def launch(method: str) -> ProcurementMachine:
     extra: dict[str, Any] = {"method": method}
     if method == "competitive_sealed_proposals":
         extra["scoring"] = {"price_points": "30", "other_points": "50"}
+    if method == "multi_step_sealed_bidding":
+        extra["multi_step"] = {"impracticable": "Design unknown.", "criteria": "Meets spec."}
     if method == "sole_source":
         extra |= {"intended_contractor": "Only Co", "hearing_at": chicago(2099, 3, 16, 10)}
     if method == "small_purchase":
@@ -145,7 +149,11 @@ def payload(name: str, m: ProcurementMachine, now: datetime, choose: Chooser) ->
         "amend": lambda: NoticeAmendment(title="Amended"),
         "publish": Publish,
         "register_bid": lambda: RegisterBid(
-            bid_id=f"b{len(facts.bids)}", vendor=f"V{len(facts.bids) % 3}", digest="a" * 64
+            bid_id=f"b{len(facts.bids)}{'p' if facts.technical else ''}",
+            vendor=choose.pick(facts.technical.qualified)
+            if facts.technical
+            else f"V{len(facts.bids) % 3}",
+            digest="a" * 64,
         ),
         "withdraw_bid": lambda: WithdrawBid(
             bid_id=choose.pick([b.bid_id for b in facts.bids] or ids),
@@ -162,6 +170,10 @@ def payload(name: str, m: ProcurementMachine, now: datetime, choose: Chooser) ->
         "determine_bid": lambda: DetermineBid(
             bid_id=pick, responsive=flag, responsible=True, reason="Checked."
         ),
+        "qualify_offer": lambda: QualifyOffer(
+            bid_id=pick, qualified=flag, reason=None if flag else "Fails the criteria."
+        ),
+        "invite_bids": lambda: InviteBids(opening_at=now + timedelta(days=choose.integer(5, 16))),
         "score_proposals": lambda: ScoreProposals(
             scores=[
                 ScoreEntry(bid_id=r.bid_id, diversity=Decimal(1), other=Decimal(10))
@@ -302,6 +314,17 @@ HAPPY: dict[str, list[tuple[str, timedelta]]] = {
         ("register_bid", timedelta(days=15)),
         ("open_bids", timedelta(days=1)),
         ("award", timedelta(days=16)),
+        ("execute", timedelta(0)),
+    ],
+    "multi_step_sealed_bidding": [
+        ("publish", timedelta(0)),
+        ("register_bid", timedelta(days=15)),
+        ("open_bids", timedelta(0)),
+        ("qualify_offer", timedelta(0)),
+        ("invite_bids", timedelta(0)),
+        ("register_bid", timedelta(days=17)),
+        ("open_bids", timedelta(days=1)),
+        ("award", timedelta(days=18)),
         ("execute", timedelta(0)),
     ],
     "reverse_auction": [

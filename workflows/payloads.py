@@ -127,6 +127,8 @@ class TabulateRequest(BaseModel):
     reciprocal_preferences: dict[str, str] = Field(default_factory=dict)
     cutoff: datetime | None = None  # the opening time; absent in older histories
     seq: int = 0  # the opening step's own: its Bulletin list of commitments is keyed by it
+    # Multi-step sealed bidding's first step: unpriced technical offers, opened, not ranked.
+    technical: bool = False
 
 
 class ScoreRequest(BaseModel):

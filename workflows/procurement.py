@@ -376,6 +376,7 @@ class ProcurementWorkflow:
                 ),
                 cutoff=self.facts.notice.opening_at,
                 seq=self.facts.seq + 1,
+                technical=self.facts.in_technical_step,
             ),
             result_type=TabulateResult,
             start_to_close_timeout=_ACTIVITY_TIMEOUT,

@@ -28,10 +28,12 @@ from state_machines.models import (
     FinalRecommendation,
     GrantWaiver,
     HoldHearing,
+    InviteBids,
     Model,
     NoticeAmendment,
     OpeningRequest,
     ProceedDespiteProtest,
+    QualifyOffer,
     RecordFiling,
     RequestBestAndFinal,
     RequestDocuments,
@@ -111,6 +113,23 @@ action(
     "At or after the opening time, with witnesses; records the tabulation (20-10(d)).",
 )
 action("determinations", "determine_bid", DetermineBid, "Responsiveness of a bid")
+action(
+    "qualifications",
+    "qualify_offer",
+    QualifyOffer,
+    "Qualify a technical offer",
+    "Multi-step sealed bidding: whether an unpriced technical offer meets the criteria set "
+    "forth in the first solicitation, with the reason when it does not (20-10(h)).",
+)
+action(
+    "priced-invitation",
+    "invite_bids",
+    InviteBids,
+    "Invite bids from the qualified bidders",
+    "Multi-step sealed bidding: once every technical offer is qualified or not, the invitation "
+    "for bids limited to the qualified bidders, published in the Bulletin at least 14 days "
+    "before its opening (20-10(c),(h)).",
+)
 action(
     "scores",
     "score_proposals",

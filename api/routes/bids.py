@@ -54,6 +54,19 @@ class BidSubmission(Model):
     )
 
 
+class TechnicalOffer(Model):
+    """Multi-step sealed bidding's first step: an unpriced technical offer (20-10(h))."""
+
+    vendor: str = Field(min_length=1, max_length=200)
+    documents: list[BidDocument] = Field(
+        min_length=1,
+        max_length=50,
+        description="The technical offer's documents, qualified under the criteria the "
+        "solicitation sets; no price. Preference and tie claims are made with the priced "
+        "bid of the second step.",
+    )
+
+
 class Withdrawal(Model):
     determination: str | None = Field(
         default=None,
@@ -63,7 +76,12 @@ class Withdrawal(Model):
 
 
 async def _submit(
-    request: Request, svc: Svc, user: User, reference: str, bid: BidSubmission, replaces: str | None
+    request: Request,
+    svc: Svc,
+    user: User,
+    reference: str,
+    bid: BidSubmission | TechnicalOffer,
+    replaces: str | None,
 ) -> JSONResponse:
     answer = await intake.submit(
         svc,
@@ -96,6 +114,39 @@ async def replace_bid(
 ) -> JSONResponse:
     """A new sealed bid in place of the vendor's earlier one, before the opening."""
     return await _submit(request, svc, user, reference, bid, bid_id)
+
+
+@router.post(
+    "/{reference}/technical-offers",
+    status_code=201,
+    responses=ERRORS,
+    summary="Submit an unpriced technical offer",
+)
+async def submit_technical_offer(
+    reference: Reference, offer: TechnicalOffer, request: Request, svc: Svc, user: User
+) -> JSONResponse:
+    """Multi-step sealed bidding, first step (20-10(h)): sealed like a bid until the opening,
+    without a price. Replaced with PUT, withdrawn like a bid (``.../bids/{bid_id}/withdraw``);
+    the receipts are listed with the vendor's bids."""
+    return await _submit(request, svc, user, reference, offer, None)
+
+
+@router.put(
+    "/{reference}/technical-offers/{bid_id}",
+    status_code=201,
+    responses=ERRORS,
+    summary="Replace a technical offer",
+)
+async def replace_technical_offer(
+    reference: Reference,
+    bid_id: BidId,
+    offer: TechnicalOffer,
+    request: Request,
+    svc: Svc,
+    user: User,
+) -> JSONResponse:
+    """A new technical offer in place of the vendor's earlier one, before the opening."""
+    return await _submit(request, svc, user, reference, offer, bid_id)
 
 
 @router.post("/{reference}/bids/{bid_id}/withdraw", responses=ERRORS, summary="Withdraw a bid")

@@ -78,6 +78,7 @@ FILINGS = ("written_explanation_filing", "emergency_disclosure_due:", "documents
 # What the list calls each method, with the section that governs it.
 METHOD_LABELS: dict[str, tuple[str, str]] = {
     "competitive_sealed_bidding": ("Sealed bidding", "30 ILCS 500/20-10"),
+    "multi_step_sealed_bidding": ("Multi-step sealed bidding", "30 ILCS 500/20-10(h)"),
     "competitive_sealed_proposals": ("Sealed proposals", "30 ILCS 500/20-15"),
     "reverse_auction": ("Reverse auction", "30 ILCS 500/20-10(j)"),
     "small_purchase": ("Small purchase", "30 ILCS 500/20-20"),

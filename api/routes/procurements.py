@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import asyncpg
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -16,7 +17,7 @@ from api.services import Services
 from api.views import list_item
 from db import audit
 from state_machines.authority import may_launch, may_read
-from state_machines.models import REFERENCE_PATTERN, LaunchSpec
+from state_machines.models import REFERENCE_PATTERN, LaunchSpec, Principal
 
 router = APIRouter(prefix="/v1/procurements", tags=["procurements"])
 
@@ -78,21 +79,9 @@ async def tabulation(reference: Reference, svc: Svc, caller: Caller) -> Any:
     public inspection (20-10(d)); before it, only to those who keep the records. Proposals
     stay undisclosed until the award (20-15(d))."""
     pool = await svc.db()
-    row = await queries.procurement_row(pool, reference)
-    if row is None:
-        raise not_found(reference)
+    row = await _opening_record(pool, reference, caller, "tabulation")
     snapshot = row["snapshot"]
     awarded = procurement_file.is_public(row)
-    if not awarded and not may_read(caller, row["agency"]):
-        if caller is None:
-            raise ApiError(
-                401,
-                {
-                    "error": "unauthorized",
-                    "reason": "The tabulation is public after the award (30 ILCS 500/20-10(d)); sign in to see it before.",
-                },
-            )
-        raise forbidden(f"{caller.name} may not see the tabulation before the award.")
     if row["method"] == "competitive_sealed_proposals" and not awarded:
         raise ApiError(
             409,
@@ -118,6 +107,59 @@ async def tabulation(reference: Reference, svc: Svc, caller: Caller) -> Any:
             },
         )
     return {"reference": reference, "rows": await queries.tabulation(pool, reference)}
+
+
+@router.get(
+    "/{reference}/technical-offers/opened",
+    responses=ERRORS,
+    summary="The technical offers opened (multi-step sealed bidding)",
+)
+async def technical_offers(reference: Reference, svc: Svc, caller: Caller) -> Any:
+    """The first step's record (20-10(h)): each unpriced technical offer as opened, checkable
+    against its commitment, and whether it qualified under the solicitation's criteria. Open
+    to the public after the award, like the tabulation (20-10(d))."""
+    pool = await svc.db()
+    row = await _opening_record(pool, reference, caller, "technical offers")
+    snapshot = row["snapshot"]
+    opened = (snapshot.get("technical") or {}).get("opened_at") or snapshot.get("opened_at")
+    if row["method"] != "multi_step_sealed_bidding" or opened is None:
+        raise ApiError(
+            409,
+            {
+                "error": "refused",
+                "code": "sealed",
+                "citation": "30 ILCS 500/20-10(h)",
+                "reason": "Only multi-step sealed bidding takes technical offers; they stay "
+                "sealed until they are opened at the time the invitation designates.",
+                "field": None,
+            },
+        )
+    return {
+        "reference": reference,
+        "rows": await queries.technical_offers(pool, reference, snapshot),
+    }
+
+
+async def _opening_record(
+    pool: asyncpg.Pool, reference: str, caller: Principal | None, what: str
+) -> asyncpg.Record:
+    """The procurement's row, for a caller allowed to read what its openings recorded: anyone
+    after the award (20-10(d)), before it only those who keep the records."""
+    row = await queries.procurement_row(pool, reference)
+    if row is None:
+        raise not_found(reference)
+    if not procurement_file.is_public(row) and not may_read(caller, row["agency"]):
+        if caller is None:
+            raise ApiError(
+                401,
+                {
+                    "error": "unauthorized",
+                    "reason": f"The {what} is public after the award (30 ILCS 500/20-10(d)); "
+                    "sign in to see it before.",
+                },
+            )
+        raise forbidden(f"{caller.name} may not see the {what} before the award.")
+    return row
 
 
 async def readable_file(svc: Services, reference: str, caller: Any) -> dict[str, Any]:

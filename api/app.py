@@ -33,6 +33,7 @@ from api.routes import (
     procurements,
     public_bulletin,
     schedule,
+    solicitations,
 )
 from api.routes import cooperative as cooperative_routes
 from api.routes import reminders as reminders_routes
@@ -118,6 +119,7 @@ def create_app(services: Services) -> FastAPI:
 
     app.include_router(problems.router)
     app.include_router(procurements.router)
+    app.include_router(solicitations.router)
     app.include_router(cooperative_routes.router)
     app.include_router(bids.router)
     app.include_router(actions.router)

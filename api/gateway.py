@@ -17,7 +17,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import queries
+from api import lots, queries
 from api.errors import ApiError, not_found, refused
 from api.services import Services, Unavailable
 from rules import citations, small_purchase
@@ -184,9 +184,10 @@ async def launch(
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
     try:
-        result = await client.execute_update_with_start_workflow(
-            ProcurementWorkflow.confirm_launch, digest, start_workflow_operation=start
-        )
+        async with lots.claimed(services, spec):
+            result = await client.execute_update_with_start_workflow(
+                ProcurementWorkflow.confirm_launch, digest, start_workflow_operation=start
+            )
     except WorkflowAlreadyStartedError:
         # The reference belongs to a finished procurement: compare with what it was.
         finished = client.get_workflow_handle(spec.reference)

@@ -42,6 +42,9 @@ OUTSIDE_ROUTES: dict[str, str] = {
     "determination_in_future": "a renewal or change is launched after its determination",
     "multi_step_terms_missing": "multi-step bidding states why and its criteria (20-10(h))",
     "multi_step_not_applicable": "only multi-step sealed bidding takes technical offers first",
+    "lot_method": "only a solicitation inviting competing offers is let in lots",
+    "lot_number_taken": "another procurement is that lot of the solicitation",
+    "lot_mismatch": "a lot differs from its solicitation's other lots in what they share",
     "reference_in_use": "the reference names another procurement",
     # The bid intake (api.intake, state_machines.intake).
     "bid_intake": "bids go to the intake, not to the workflow (20-10(d))",

@@ -64,9 +64,12 @@ def invitation(facts: Facts) -> dict[str, Any]:
         if facts.method == "reverse_auction" and facts.spec.auction_determination
         else {}
     )
+    lot = facts.spec.lot
+    lots = {"solicitation": lot.solicitation, "lot": lot.number} if lot else {}
     return (
         auction
         | _steps(facts)
+        | lots
         | {
             "reference": facts.reference,
             "title": n.title,

@@ -12,7 +12,7 @@ from rules import citations, small_purchase
 from rules.evaluation import PREFERENCES, PreferenceSettings
 from rules.proposals import ScoringPlan
 from state_machines.context import Refusal
-from state_machines.models import CONTRACT_CHANGE_METHODS, LaunchSpec
+from state_machines.models import CONTRACT_CHANGE_METHODS, LOT_METHODS, LaunchSpec
 
 # 20-10(j): a reverse auction is not for these.
 NO_REVERSE_AUCTION = {
@@ -98,6 +98,14 @@ def launch_refusal(spec: LaunchSpec, small_purchase_limit: Decimal | None) -> Re
             f"(method 'sole_source' or 'emergency') ({citations.SMALL_PURCHASE_OVERRUN}).",
             "method",
         )
+    if spec.lot is not None and spec.method not in LOT_METHODS:
+        return Refusal(
+            "lot_method",
+            citations.SOURCE_SELECTION,
+            f"Only a solicitation inviting competing offers is let in lots ({', '.join(LOT_METHODS)}); "
+            f"{spec.method} is not ({citations.SOURCE_SELECTION}).",
+            "lot",
+        )
     contract_refusal = _contract_refusal(spec) or _multi_step_refusal(spec)
     if contract_refusal is not None:
         return contract_refusal
@@ -171,6 +179,33 @@ def _multi_step_refusal(spec: LaunchSpec) -> Refusal | None:
             "Only multi-step sealed bidding (method multi_step_sealed_bidding) asks for unpriced "
             f"technical offers first ({citations.MULTI_STEP}).",
             "multi_step",
+        )
+    return None
+
+
+# What every lot of one solicitation shares: one invitation (15-25(a)), one opening (20-10(d)).
+LOT_SHARED = ("agency", "chief_procurement_office", "method", "opening_at", "submission_location")
+
+
+def lot_refusal(spec: LaunchSpec, sibling: LaunchSpec, sibling_reference: str) -> Refusal | None:
+    """Why this lot does not belong with a lot already launched in its solicitation."""
+    assert spec.lot is not None and sibling.lot is not None
+    if spec.lot.number == sibling.lot.number:
+        return Refusal(
+            "lot_number_taken",
+            "service rule: a lot number names one lot of its solicitation",
+            f"Lot {spec.lot.number} of {spec.lot.solicitation} is {sibling_reference}.",
+            "lot.number",
+        )
+    differ = [f for f in LOT_SHARED if getattr(spec, f) != getattr(sibling, f)]
+    if differ:
+        return Refusal(
+            "lot_mismatch",
+            citations.BULLETIN_NOTICE,
+            f"The lots of one solicitation are one invitation with one opening; {spec.reference} "
+            f"differs from lot {sibling.lot.number} ({sibling_reference}) in "
+            f"{', '.join(differ)} ({citations.BULLETIN_NOTICE}; {citations.BID_OPENING}).",
+            differ[0],
         )
     return None
 

@@ -201,6 +201,27 @@ class MultiStepSpec(Model):
     )
 
 
+class LotSpec(Model):
+    """Which lot of which solicitation this procurement is: one invitation let in several
+    lots, each lot bid, evaluated, awarded, reviewed and protested on its own."""
+
+    solicitation: str = Field(
+        pattern=REFERENCE_PATTERN,
+        description="The solicitation's number, shared by all its lots (not a procurement "
+        "reference of its own).",
+    )
+    number: int = Field(ge=1, le=999, description="The lot's number within the solicitation.")
+
+
+# The methods whose solicitation may be let in lots: those that invite competing offers.
+LOT_METHODS = (
+    "competitive_sealed_bidding",
+    "multi_step_sealed_bidding",
+    "competitive_sealed_proposals",
+    "reverse_auction",
+)
+
+
 class LaunchSpec(NoticeFields):
     """Everything a procurement is launched with; its digest identifies a repeated launch."""
 
@@ -259,6 +280,13 @@ class LaunchSpec(NoticeFields):
     contract: ContractChangeSpec | None = Field(
         default=None,
         description="contract_renewal and contract_change: the contract renewed or changed.",
+    )
+    lot: LotSpec | None = Field(
+        default=None,
+        description="A lot of a solicitation let in several lots: its solicitation number and "
+        "lot number. Every lot of one solicitation has the same agency, office, method and "
+        "opening; each has its own bids, tabulation, tie rules, award, review window and "
+        "protests.",
     )
     multi_step: MultiStepSpec | None = Field(
         default=None,

@@ -8,6 +8,7 @@ awarded on Tuesday 17 March, so each one's review window ends on Tuesday 31 Marc
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -132,3 +133,17 @@ async def test_a_draft_lot_is_shown_only_to_its_agency(
     assert [x["state"] for x in own.json()["lots"]] == ["draft"]
     # Launched again with the same body, the lot is the same procurement: not a second lot 1.
     assert (await d.launch(**lot(d, solicitation, 1))).status_code == 200
+
+
+async def test_two_launches_of_one_lot_number_at_once_make_one_lot(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
+    solicitation = f"IFB-2099-{uuid.uuid4().hex[:6].upper()}"
+    first, second = (Driver(api, env, f"{solicitation}-{s}") for s in ("A1", "B1"))
+    answers = await asyncio.gather(
+        first.launch(**lot(first, solicitation, 1)), second.launch(**lot(second, solicitation, 1))
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    assert next(a for a in answers if a.status_code == 409).json()["code"] == "lot_number_taken"
+    own = await api.get(f"/v1/solicitations/{solicitation}", headers=await first.headers("agency"))
+    assert [x["lot"] for x in own.json()["lots"]] == [1]

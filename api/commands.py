@@ -65,21 +65,17 @@ async def record_refusal(
 ) -> None:
     pool = await svc.db()
     async with pool.acquire() as conn, conn.transaction():
-        await audit.append(
+        await audit.record(
             conn,
-            audit.AuditEntry(
-                reference=reference,
-                at=await svc.clock.now(),
-                actor=principal.name,
-                role=principal.role,
-                command=trigger,
-                outcome="refused",
-                from_state=state,
-                to_state=state,
-                citation=str(body.get("citation") or ""),
-                summary=str(body.get("reason") or body.get("error") or "refused"),
-                request_id=rid,
-            ),
+            reference=reference,
+            at=await svc.clock.now(),
+            principal=principal,
+            command=trigger,
+            outcome="refused",
+            state=state,
+            citation=str(body.get("citation") or ""),
+            summary=str(body.get("reason") or body.get("error") or "refused"),
+            request_id=rid,
         )
 
 

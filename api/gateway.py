@@ -1,4 +1,5 @@
-"""Sends commands to a procurement's workflow and turns Temporal's answers into HTTP ones."""
+"""Starts and sends commands to the workflows (a procurement's, a cooperative order's) and turns
+Temporal's answers into HTTP ones."""
 
 from __future__ import annotations
 
@@ -18,8 +19,11 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import lots, queries
+from api.cooperative_queries import order_row
 from api.errors import ApiError, not_found, refused
 from api.services import Services, Unavailable
+from cooperative.models import DocumentsRecorded, OrderInput, OrderOutcome, Withdrawal
+from cooperative.rules import SERVICE_RULE
 from rules import citations, small_purchase
 from rules.calendar import local_date
 from rules.periods import PROTEST_RULES_BY_OFFICE
@@ -27,6 +31,7 @@ from state_machines import schedule
 from state_machines.launch import launch_refusal, small_purchase_value
 from state_machines.models import CONTRACT_CHANGE_METHODS, Command, LaunchSpec, Principal
 from workflows.errors import FORBIDDEN, REFUSED
+from workflows.order import OrderWorkflow
 from workflows.payloads import CommandResult, LaunchInput, description_key
 from workflows.procurement import ProcurementWorkflow
 
@@ -361,3 +366,107 @@ def _reference_in_use(reference: str) -> dict[str, Any]:
         "reference names one procurement.",
         "field": "reference",
     }
+
+
+# ---- cooperative orders --------------------------------------------------------------------
+
+
+def reference_in_use(reference: str, what: str) -> ApiError:
+    """A contract's or an order's reference that already names a procurement, a contract or
+    an order: unlike a procurement's launch, nothing of the other is compared."""
+    return refused(
+        {
+            "code": "reference_in_use",
+            "citation": "service rule: one reference names one procurement, contract or order",
+            "reason": f"{reference} already names something else; choose another {what} reference.",
+            "field": "reference",
+        }
+    )
+
+
+def _order_trouble(exc: BaseException) -> ApiError | Unavailable:
+    translated = translate(exc)
+    if translated is not None:
+        return translated
+    if isinstance(exc, RPCError):
+        # The order's run is gone though its row says it started: Temporal's trouble.
+        return Unavailable("Temporal", exc.message)
+    raise exc
+
+
+async def start_order(services: Services, order: OrderInput) -> None:
+    """Start the order's workflow and wait until it has decided, or reach the running one of
+    the same reference. Its row in the read model then says what became of it, also when the
+    reference belongs to an order already finished (its id is never reused)."""
+    reference = order.request.reference
+    client = await services.temporal()
+    try:
+        await client.start_workflow(
+            OrderWorkflow.run,
+            order,
+            id=reference,
+            task_queue=services.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+        # By the order's id alone, not the run start_workflow answered with: the order may
+        # have continued as new since, and the update must reach its newest run.
+        await client.get_workflow_handle(reference).execute_update(
+            OrderWorkflow.confirm, order.digest
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # finished: the row says how
+    except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
+        raise _order_trouble(exc) from exc
+
+
+async def documents_recorded(
+    services: Services, references: list[str], note: DocumentsRecorded
+) -> list[dict[str, Any]]:
+    """Tell each held order that a document was put on file; each answers as it stands now.
+    One that cannot be reached is looked at again by its own workflow within a day."""
+    client = await services.temporal()
+    out = []
+    for reference in references:
+        handle = client.get_workflow_handle(reference)
+        try:
+            outcome: OrderOutcome = await handle.execute_update(
+                OrderWorkflow.documents_recorded, note
+            )
+            out.append(outcome.model_dump(mode="json"))
+        except WorkflowUpdateFailedError:
+            # It moved on meanwhile (placed, withdrawn or lapsed): show it as it stands.
+            row = await order_row(await services.db(), reference)
+            out.append({"reference": reference, "state": row["state"] if row else None})
+        except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError):
+            out.append(
+                {
+                    "reference": reference,
+                    "state": "held",
+                    "note": "The order's workflow did not answer now; it looks again within a day.",
+                }
+            )
+    return out
+
+
+async def withdraw_order(
+    services: Services, reference: str, withdrawal: Withdrawal, *, update_id: str | None
+) -> None:
+    client = await services.temporal()
+    handle = client.get_workflow_handle(reference)
+    try:
+        await handle.execute_update(OrderWorkflow.withdraw, withdrawal, id=update_id)
+    except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
+        current = await order_row(await services.db(), reference)
+        if isinstance(exc, RPCError) and current and current["state"] != "held":
+            # The workflow has finished: nothing is held any more.
+            raise refused(
+                {
+                    "code": "not_held",
+                    "citation": SERVICE_RULE,
+                    "reason": f"Order {reference} is {current['state']}; only a held "
+                    "order is withdrawn.",
+                    "field": None,
+                }
+            ) from exc
+        raise _order_trouble(exc) from exc

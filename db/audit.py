@@ -17,6 +17,8 @@ from typing import Any
 
 import asyncpg
 
+from state_machines.models import Principal
+
 GENESIS = "0" * 64
 
 
@@ -99,6 +101,40 @@ async def append(conn: asyncpg.Connection, entry: AuditEntry) -> int | None:
         digest,
     )
     return position
+
+
+async def record(
+    conn: asyncpg.Connection,
+    *,
+    reference: str,
+    at: datetime,
+    principal: Principal,
+    command: str,
+    outcome: str,
+    state: str,
+    citation: str,
+    summary: str,
+    request_id: str | None,
+) -> int | None:
+    """Append an entry the API writes itself, in the caller's transaction: a refused command,
+    or a record kept without a workflow (a member registered, a document put on file, a
+    contract opened). Neither moves anything to another state, so it is from and to ``state``."""
+    return await append(
+        conn,
+        AuditEntry(
+            reference=reference,
+            at=at,
+            actor=principal.name,
+            role=principal.role,
+            command=command,
+            outcome=outcome,
+            from_state=state,
+            to_state=state,
+            citation=citation,
+            summary=summary,
+            request_id=request_id,
+        ),
+    )
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,30 @@
-"""The read model of joint and cooperative purchasing, read back from PostgreSQL: a
-contract's row, a member with the documents it has on file, and what a contract's placed
-orders already total. The order workflow's activities and the API's routes both read them.
+"""Joint and cooperative purchasing in PostgreSQL: the records the API keeps without a
+workflow (a member, a document it put on file, a contract opened to joint or cooperative use)
+and the read model read back from them: a contract's row, a member with the documents it has
+on file, and what a contract's placed orders already total. The order workflow's activities
+and the API's routes both read them.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 
-from cooperative.models import ContractItem, ContractRecord, DocumentRecord, MemberRecord
+from cooperative.models import (
+    ContractItem,
+    ContractOpening,
+    ContractRecord,
+    DocumentFiling,
+    DocumentRecord,
+    Kind,
+    MemberRecord,
+    MemberRegistration,
+)
+from cooperative.rules import Eligibility
+from state_machines.models import Principal
 
 
 def contract_record(row: asyncpg.Record) -> ContractRecord:
@@ -79,3 +94,102 @@ async def placed_total(
         excluding,
     )
     return total
+
+
+async def insert_member(
+    conn: asyncpg.Connection,
+    body: MemberRegistration,
+    *,
+    member_id: str,
+    flags: tuple[bool, bool],
+    eligibility: Eligibility,
+    digest: str,
+    by: Principal,
+    at: datetime,
+) -> str | None:
+    """The new member's id, or None when a member of that name is registered already.
+    ``flags``: whether it was created by statute and can tax, as the registration records."""
+    created: str | None = await conn.fetchval(
+        """INSERT INTO members (member_id, name, kind, created_by_statute,
+               has_taxing_power, purchasing_official, eligibility, citation, digest,
+               registered_by, registered_role, registered_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+           ON CONFLICT (name) DO NOTHING RETURNING member_id""",
+        member_id,
+        body.name,
+        body.kind,
+        *flags,
+        body.purchasing_official,
+        eligibility.reason,
+        eligibility.citation,
+        digest,
+        by.name,
+        by.role,
+        at,
+    )
+    return created
+
+
+async def insert_document(
+    conn: asyncpg.Connection, member_id: str, body: DocumentFiling, *, by: Principal, at: datetime
+) -> int | None:
+    """The document's id, or None when the same document (kind, date, board) is on file."""
+    created: int | None = await conn.fetchval(
+        """INSERT INTO member_documents (member_id, kind, dated, governing_board,
+               identifier, recorded_by, recorded_role, recorded_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (member_id, kind, dated, governing_board) DO NOTHING
+           RETURNING document_id""",
+        member_id,
+        body.kind,
+        body.dated,
+        body.governing_board,
+        body.identifier,
+        by.name,
+        by.role,
+        at,
+    )
+    return created
+
+
+async def insert_contract(
+    conn: asyncpg.Connection,
+    body: ContractOpening,
+    *,
+    vendor: str,
+    lead: str,
+    statute: str,
+    open_to: list[Kind],
+    award: dict[str, Any],
+    digest: str,
+    by: Principal,
+    at: datetime,
+) -> str | None:
+    """The contract's reference, or None when a contract of that reference is open already."""
+    created: str | None = await conn.fetchval(
+        """INSERT INTO cooperative_contracts (reference, program, title, vendor, lead,
+               statute, starts_on, ends_on, ceiling, items, scope, open_to,
+               procurement_reference, award, digest, opened_by, opened_role, opened_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+               $16, $17, $18)
+           ON CONFLICT (reference) DO NOTHING RETURNING reference""",
+        body.reference,
+        body.program,
+        body.title,
+        vendor,
+        lead,
+        statute,
+        body.starts_on,
+        body.ends_on,
+        body.ceiling,
+        [i.model_dump(mode="json") for i in body.items],
+        body.scope,
+        open_to,
+        body.procurement,
+        award,
+        digest,
+        by.name,
+        by.role,
+        at,
+    )
+    return created

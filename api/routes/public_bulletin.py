@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api import bulletin_views as views
-from api import queries
+from api import ocds, queries
 from api.auth import Caller
 from api.errors import RESPONSES, ApiError, not_found
 from api.routes.procurements import readable_file
@@ -415,13 +415,13 @@ async def procurement_ocds(
     award (from the notice of award), the contract once entered into, and any cancellation.
     Only what the Bulletin has published: a procurement never published is not found."""
     notices = await queries.procurement_notices(await pool_of(request), reference)
-    releases = views.procurement_releases(notices)
+    releases = ocds.procurement_releases(notices)
     if not releases:
         raise not_found(reference)
-    return views.release_package(
+    return ocds.release_package(
         releases,
         uri=str(request.url_for("procurement_ocds", reference=reference)),
-        published=views.latest(releases, notices[-1]["published_at"]),
+        published=ocds.latest(releases, notices[-1]["published_at"]),
     )
 
 
@@ -440,7 +440,7 @@ async def bulletin_ocds(
     notices, more = await queries.public_notices(
         await pool_of(request), reference=reference, limit=limit, before=before
     )
-    releases = [r for n in notices for r in views.notice_releases(n)]
+    releases = [r for n in notices for r in ocds.notice_releases(n)]
     next_uri = None
     if more:
         last = notices[-1]
@@ -453,10 +453,10 @@ async def bulletin_ocds(
             }
         )
         next_uri = f"{request.url_for('bulletin_ocds')}?{query}"
-    package = views.release_package(
+    package = ocds.release_package(
         releases,
         uri=str(request.url),
-        published=views.latest(releases, await request.app.state.services.clock.now()),
+        published=ocds.latest(releases, await request.app.state.services.clock.now()),
         next_uri=next_uri,
     )
     # Paging is links.next alone: the OCDS 1.1 package schema has no member for a cursor.

@@ -20,6 +20,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -47,7 +48,7 @@ async def bids(
     live: dict[str, str] = {}
     load = Load(CONCURRENCY)
 
-    def submit(i: int, vendor: str, n: int):  # type: ignore[no-untyped-def]
+    def submit(i: int, vendor: str, n: int) -> Callable[[], Awaitable[httpx.Response]]:
         # Every amount distinct (so the award has one lowest bid), lower at each replacement.
         cents = 10_000_000 - 10_000 * n - i
         body = {"vendor": vendor, "amount": f"{cents // 100}.{cents % 100:02d}"}
@@ -55,7 +56,7 @@ async def bids(
             return lambda: api.put(f"{url}/{live[vendor]}", json=body, headers=tokens[vendor])
         return lambda: api.post(url, json=body, headers=tokens[vendor])
 
-    def withdrawal(vendor: str):  # type: ignore[no-untyped-def]
+    def withdrawal(vendor: str) -> Callable[[], Awaitable[httpx.Response]]:
         return lambda: api.post(f"{url}/{live[vendor]}/withdraw", json={}, headers=tokens[vendor])
 
     for n in range(rounds):

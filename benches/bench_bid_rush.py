@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import httpx
@@ -54,7 +55,7 @@ async def main(
         tokens = {n: await s.token("vendor", vendor=n) for n in names}
         url = f"/v1/procurements/{reference}/bids"
 
-        def bid(name: str, i: int):  # type: ignore[no-untyped-def]
+        def bid(name: str, i: int) -> Callable[[], Awaitable[httpx.Response]]:
             return lambda: api.post(
                 url, json={"vendor": name, "amount": f"{90000 + i}.00"}, headers=tokens[name]
             )

@@ -505,9 +505,9 @@ async def main() -> None:
             first = now.astimezone(CHICAGO).date()
             first -= timedelta(days=first.weekday())
             last = first + timedelta(days=days - 1)
-            call = partial(dq.calendar_deadlines, pool, first, last, scope, None, 5000)
-            p50, p95 = await measure(args.runs, call)
-            shown = len((await call())[0])
+            deadlines = partial(dq.calendar_deadlines, pool, first, last, scope, None, 5000)
+            p50, p95 = await measure(args.runs, deadlines)
+            shown = len((await deadlines())[0])
             report(f"{name} ({shown:,} deadlines)", p50, p95)
 
         # The pages, through the application as a browser asks for them.

@@ -16,6 +16,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -35,23 +36,18 @@ async def main(procurements: int, cache: int | None) -> dict[str, Any]:
         idle, idle_pss = s.rss_kib(), s.rss_kib(proportional=True)
         references = [f"IDLE-{uuid.uuid4().hex[:12].upper()}" for _ in range(procurements)]
         load = Load(CONCURRENCY)
+
+        def launch(r: str) -> Callable[[], Awaitable[httpx.Response]]:
+            return lambda: api.post(
+                "/v1/procurements", json=notice_body(r, opening_at=opening), headers=buyer
+            )
+
+        def publish(r: str) -> Callable[[], Awaitable[httpx.Response]]:
+            return lambda: api.post(f"/v1/procurements/{r}/publish", headers=buyer)
+
         began = time.perf_counter()
-        launched = await load.run(
-            [
-                (
-                    lambda r=r: api.post(
-                        "/v1/procurements", json=notice_body(r, opening_at=opening), headers=buyer
-                    )
-                )
-                for r in references
-            ]
-        )
-        published = await load.run(
-            [
-                (lambda r=r: api.post(f"/v1/procurements/{r}/publish", headers=buyer))
-                for r in references
-            ]
-        )
+        launched = await load.run([launch(r) for r in references])
+        published = await load.run([publish(r) for r in references])
         seconds = time.perf_counter() - began
         await asyncio.sleep(10)  # let the last workflow tasks settle before reading memory
         waiting = await s.pool.fetchval(

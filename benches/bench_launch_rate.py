@@ -19,6 +19,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -46,10 +47,11 @@ async def main(launches: int, concurrency: int) -> dict[str, Any]:
         async def through_api() -> dict[str, Any]:
             load = Load(concurrency)
             references = [f"RATE-{uuid.uuid4().hex[:12].upper()}" for _ in range(launches)]
-            calls = [
-                (lambda r=r: api.post("/v1/procurements", json=notice_body(r), headers=buyer))
-                for r in references
-            ]
+
+            def launch(r: str) -> Callable[[], Awaitable[httpx.Response]]:
+                return lambda: api.post("/v1/procurements", json=notice_body(r), headers=buyer)
+
+            calls = [launch(r) for r in references]
             began = time.perf_counter()
             answers = await load.run(calls)
             seconds = time.perf_counter() - began

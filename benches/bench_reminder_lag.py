@@ -101,7 +101,8 @@ async def main(count: int) -> None:
             dev_server_startup_timeout=timedelta(seconds=60),
             search_attributes=list(search.ALL),
         )
-        settings = Settings(task_queue="bench", bid_key=Fernet.generate_key().decode())
+        bid_key = Fernet.generate_key().decode()
+        settings = Settings(task_queue="bench", bid_key=bid_key)
         services = Services(
             settings=settings,
             database_url=url,
@@ -140,7 +141,7 @@ async def main(count: int) -> None:
 
         watch_task = asyncio.create_task(watch())
         async with (
-            create_worker(env.client, pool, "bench", sealer=Sealer(settings.bid_key)),
+            create_worker(env.client, pool, "bench", sealer=Sealer(bid_key)),
             httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=create_app(services)),
                 base_url="http://bench",

@@ -22,6 +22,7 @@ import pytest
 from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from state_machines.models import Command, Principal
@@ -471,7 +472,7 @@ async def test_every_other_endpoint_against_every_role(
     people: People = api.people  # type: ignore[attr-defined]
     app: ASGIApp = api._transport.app  # type: ignore[attr-defined]
     h = await headers(people, role, world["unit"])
-    wrong = []
+    wrong: list[tuple[object, ...]] = []
     for method, path, body, want in ENDPOINTS:
         url = fill(path, world)
         if url in STREAMS:
@@ -586,7 +587,8 @@ async def test_the_workflow_refuses_without_the_api(
             ProcurementWorkflow.command,
             Command(trigger="publish", actor="Intruder", payload={}, principal=intruder),
         )
-    assert failed.value.cause.type == FORBIDDEN  # type: ignore[union-attr]
+    assert isinstance(failed.value.cause, ApplicationError)
+    assert failed.value.cause.type == FORBIDDEN
     assert (await d.get())["state"] == "draft"
 
 

@@ -17,6 +17,7 @@ import asyncpg
 import httpx
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.cooperative import CooperativeActivities
@@ -691,12 +692,14 @@ async def test_workflow_validators_refuse_at_once(coop: Coop, env: WorkflowEnvir
         await handle.execute_update(
             OrderWorkflow.documents_recorded, DocumentsRecorded(principal=own, kind="micpa")
         )
-    assert refused.value.cause.type == REFUSED  # type: ignore[union-attr]
+    assert isinstance(refused.value.cause, ApplicationError)
+    assert refused.value.cause.type == REFUSED
     with pytest.raises(WorkflowUpdateFailedError) as denied:
         await handle.execute_update(
             OrderWorkflow.withdraw, Withdrawal(principal=stranger, reason="No")
         )
-    assert denied.value.cause.type == FORBIDDEN  # type: ignore[union-attr]
+    assert isinstance(denied.value.cause, ApplicationError)
+    assert denied.value.cause.type == FORBIDDEN
     with pytest.raises(WorkflowUpdateFailedError):
         await handle.execute_update(OrderWorkflow.confirm, "another digest")
     assert (await handle.query(OrderWorkflow.snapshot))["state"] == "placed"

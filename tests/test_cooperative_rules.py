@@ -12,6 +12,7 @@ from cooperative import rules
 from cooperative.models import (
     ContractItem,
     ContractRecord,
+    Decision,
     DocumentRecord,
     MemberRecord,
     OrderLine,
@@ -74,7 +75,7 @@ def decide(
     lines: list[OrderLine],
     used: str = "0",
     today: date = TODAY,
-):  # type: ignore[no-untyped-def]
+) -> Decision:
     return rules.evaluate(
         member_name="Village of Example",
         member=m,

@@ -293,10 +293,10 @@ async def test_programs_get_the_same_filters_over_the_procurements_list(
     seen: list[str] = []
     cursor = None
     for _ in range(10):
-        params: dict[str, Any] = {"agency": s.agency, "limit": 1, "sort": "created", "order": "asc"}
+        query: dict[str, Any] = {"agency": s.agency, "limit": 1, "sort": "created", "order": "asc"}
         if cursor:
-            params["cursor"] = cursor
-        page = await programs(cpo, **params)
+            query["cursor"] = cursor
+        page = await programs(cpo, **query)
         seen += refs(page)
         cursor = page["next_cursor"]
         if cursor is None:

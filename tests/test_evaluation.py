@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import fields
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -494,8 +495,9 @@ def test_a_preference_at_its_boundary_wins_outright(
         percentages={} if percent is None else {preference: D(percent)},
         purchases=frozenset(purchases),
     )
+    claimed: dict[str, Any] = {preference: True}
     bids = [
-        BidInput("B-PREF", "Preferred", D(preferred), claims=BidderClaims(**{preference: True})),
+        BidInput("B-PREF", "Preferred", D(preferred), claims=BidderClaims(**claimed)),
         BidInput("B-OTHER", "Other", D(other)),
     ]
     result = evaluate_bids(bids, settings, {})
@@ -954,6 +956,6 @@ def test_the_ranks_are_those_of_every_pair_compared(
         for s in standings
     }
     for a in standings:
-        for b in standings:
-            if wins[a.bid.bid_id] > wins[b.bid.bid_id]:
-                assert result[a.bid.bid_id].rank < result[b.bid.bid_id].rank
+        for o in standings:
+            if wins[a.bid.bid_id] > wins[o.bid.bid_id]:
+                assert result[a.bid.bid_id].rank < result[o.bid.bid_id].rank

@@ -540,7 +540,7 @@ async def test_a_renewal_is_noticed_within_fourteen_days_of_its_determination(
     original = driver(api, env, "IFB")
     await awarded_contract(original)
     renewal = driver(api, env, "REN")
-    body = {"method": "contract_renewal", "opening_at": None}
+    body: dict[str, Any] = {"method": "contract_renewal", "opening_at": None}
     missing = await renewal.launch(**body)
     assert missing.status_code == 409 and missing.json()["code"] == "contract_missing"
     mismatch = await renewal.launch(

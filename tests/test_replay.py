@@ -33,7 +33,9 @@ def test_histories_are_present() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_recorded_history_replays(path: Path) -> None:
     data = _load(path)
-    history = WorkflowHistory.from_json(data["workflow_id"], data["history"])
+    workflow_id, events = data["workflow_id"], data["history"]
+    assert isinstance(workflow_id, str) and isinstance(events, dict)
+    history = WorkflowHistory.from_json(workflow_id, events)
     replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None

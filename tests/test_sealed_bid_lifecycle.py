@@ -94,8 +94,8 @@ async def test_happy_path_to_closed(
     assert kinds == ["notice_of_intent_to_award", "bid_commitments", "invitation_for_bids"]
     # At the opening, before anything was decrypted: the commitment of every bid received.
     listed = notice["notices"][1]
-    published = datetime.fromisoformat(listed["published_at"])
-    assert chicago(2099, 3, 16, 14) <= published < chicago(2099, 3, 16, 14, 1)
+    listed_at = datetime.fromisoformat(listed["published_at"])
+    assert chicago(2099, 3, 16, 14) <= listed_at < chicago(2099, 3, 16, 14, 1)
     assert listed["content"]["offers_due_at"] == "2099-03-16T19:00:00+00:00"
     assert listed["content"]["offers_received"] == 3
     assert listed["content"]["commitments"] == sorted(commitments.values())

@@ -81,6 +81,8 @@ EXPLANATION = {
     "reasons": "r",
 }
 
+DOCUMENT = {"name": "technical.pdf", "sha256": "ab" * 32, "size": 10}
+
 # (method, path under the procurement, body, roles that may act)
 COMMANDS: list[tuple[str, str, Any, set[str]]] = [
     ("POST", "/amend", {"title": "New title"}, AGENCY),
@@ -153,6 +155,15 @@ COMMANDS: list[tuple[str, str, Any, set[str]]] = [
         {"maintained": True, "reasons": "r"},
         {"cei"},
     ),
+    ("POST", "/qualifications", {"bid_id": "b", "qualified": True}, AGENCY),
+    ("POST", "/priced-invitation", {"opening_at": "2099-04-01T10:00:00-05:00"}, AGENCY),
+    ("POST", "/technical-offers", {"vendor": VENDOR, "documents": [DOCUMENT]}, {"vendor"}),
+    (
+        "PUT",
+        "/technical-offers/" + "0" * 32,
+        {"vendor": VENDOR, "documents": [DOCUMENT]},
+        {"vendor"},
+    ),
     ("POST", "/bids", {"vendor": VENDOR, "amount": "10.00"}, {"vendor"}),
     ("PUT", "/bids/" + "0" * 32, {"vendor": VENDOR, "amount": "11.00"}, {"vendor"}),
     ("POST", "/bids/" + "0" * 32 + "/withdraw", {}, {"vendor"}),
@@ -163,6 +174,7 @@ READS: list[tuple[str, set[str], int]] = [
     ("", READERS, 200),
     ("/audit", READERS, 200),
     ("/tabulation", READERS, 409),  # never opened: sealed for everyone
+    ("/technical-offers/opened", READERS, 409),  # not multi-step: none to show
     ("/file", READERS, 200),  # never awarded: the record is not yet public (20-10(d))
     ("/bids", {"vendor"}, 200),
 ]
@@ -283,6 +295,8 @@ ENDPOINTS: list[tuple[str, str, Any, Expect]] = [
     ("GET", "/v1/members/{member}", None, only(200, LISTERS | {"member_own"})),
     ("POST", "/v1/members/{member}/documents", RESOLUTION, only(200, {"cpo", "member_own"})),
     ("GET", "/v1/members/{member}/messages", None, only(200, {"cpo", "member_own"})),
+    # A solicitation let in lots shows its published lots to anyone; this one has none.
+    ("GET", "/v1/solicitations/NO-LOTS-{tag}", None, {role: 404 for role in ROLES}),
     ("GET", "/v1/contracts", None, PUBLIC),
     ("GET", "/v1/contracts/{contract}", None, PUBLIC),
     ("POST", "/v1/contracts", JOINT_CONTRACT, only(200, {"cpo"} | AGENCY)),

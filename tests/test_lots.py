@@ -16,6 +16,7 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from tests.driver import Driver, chicago
+from tests.test_public_bulletin import assert_valid_ocds
 
 
 def lot(d: Driver, solicitation: str, number: int) -> dict[str, Any]:
@@ -109,6 +110,9 @@ async def test_each_lot_is_evaluated_awarded_and_protested_on_its_own(
     # entered into, it closes.
     executed = await south.ok("execute")
     assert executed["state"] == "closed"
+
+    # In Open Contracting each lot is its own contracting process (OCDS core has no lots).
+    assert_valid_ocds((await api.get(f"/v1/procurements/{north.reference}/ocds")).json())
 
     view = (await api.get(f"/v1/solicitations/{solicitation}")).json()
     assert [(x["lot"], x["reference"], x["state"]) for x in view["lots"]] == [

@@ -56,7 +56,8 @@ class ProcurementMachine:
                     "trigger": name,
                     "source": list(route.sources),
                     "dest": route.dest,
-                    "conditions": "_guards_pass",
+                    # The guards are judged once, by ``check``, before the trigger is fired:
+                    # the library moves the state and runs the effect, nothing more.
                     "before": "_apply",
                 }
                 for name, route in self.routes.items()
@@ -66,10 +67,6 @@ class ProcurementMachine:
         )
 
     # transitions callbacks -------------------------------------------------------------
-    def _guards_pass(self, event: EventData) -> bool:
-        ctx: Ctx = event.kwargs["ctx"]
-        return self._first_failing(self.routes[event.event.name], ctx, with_payload=True) is None
-
     def _apply(self, event: EventData) -> None:
         ctx: Ctx = event.kwargs["ctx"]
         self._effects = self.routes[event.event.name].apply(ctx)
@@ -127,9 +124,14 @@ class ProcurementMachine:
         *,
         role: str | None = None,
         request_id: str | None = None,
+        checked: bool = False,
     ) -> list[Effects]:
-        """Apply a trigger and any follow-up it causes; returns the effects of each."""
-        refusal = self.check(trigger, payload, actor, now)
+        """Apply a trigger and any follow-up it causes; returns the effects of each.
+
+        ``checked``: the caller has just judged this very trigger, payload and instant with
+        ``check`` and it passed, so the guards are not run a second time for one decision.
+        """
+        refusal = None if checked else self.check(trigger, payload, actor, now)
         if refusal is not None:
             raise Refused(refusal)
         before = self.facts.state

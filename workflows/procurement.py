@@ -235,6 +235,9 @@ class ProcurementWorkflow:
                 refusal = self.machine.check(cmd.trigger, payload, cmd.actor, now)
                 if refusal is not None:
                     raise Refused(refusal)
+                # A trigger whose payload an activity completes is judged again when fired: the
+                # payload and the time are no longer those just checked.
+                completed = cmd.trigger in ("open_bids", "score_proposals", "publish")
                 if cmd.trigger == "open_bids":
                     payload = await self._tabulate(payload)
                 elif cmd.trigger == "score_proposals":
@@ -248,6 +251,7 @@ class ProcurementWorkflow:
                     workflow.now(),
                     role=cmd.principal.role if cmd.principal else None,
                     request_id=cmd.request_id,
+                    checked=not completed,
                 )
                 if cmd.trigger == "award":
                     effects += await self._failed_bids(now)

@@ -32,6 +32,33 @@ HEARING_DAYS = 15  # 5-5(h), 5-7(e): the hearing no later than 15 calendar days 
 CEI_RECOMMENDATION_DAYS = 7
 
 
+@dataclass(frozen=True)
+class NoticedOpening:
+    """What a method's notice sets 14 days ahead, and the sections that govern it."""
+
+    noun: str  # "opening" or "hearing": the deadline is named earliest_<noun>
+    period_citation: str  # the 14 calendar days between the notice and it
+    opening: str  # the name of the opening's (or hearing's) own deadline
+    opening_citation: str
+
+
+_IFB = NoticedOpening("opening", citations.PUBLIC_NOTICE_IFB, "bid_opening", citations.BID_OPENING)
+# Each method that publishes a notice before receiving offers (20-10(c), 20-15(c), 15-25(c-15)).
+NOTICED_OPENINGS: dict[str, NoticedOpening] = {
+    "competitive_sealed_bidding": _IFB,
+    "multi_step_sealed_bidding": _IFB,
+    "competitive_sealed_proposals": NoticedOpening(
+        "opening", citations.PUBLIC_NOTICE_RFP, "proposal_opening", citations.PROPOSAL_OPENING
+    ),
+    "reverse_auction": NoticedOpening(
+        "opening", citations.PUBLIC_NOTICE_IFB, "auction_ends", citations.REVERSE_AUCTION
+    ),
+    "sole_source": NoticedOpening(
+        "hearing", citations.SOLE_SOURCE_NOTICE, "hearing", citations.SOLE_SOURCE
+    ),
+}
+
+
 def earliest_opening(published_on: date, rules: CalendarRules) -> date:
     """The first date bids may be opened after a notice published on ``published_on``.
 

@@ -20,6 +20,7 @@ from rules.periods import (
     DOCUMENT_ANSWER_DAYS,
     EMERGENCY_DISCLOSURE_DAYS,
     EMERGENCY_MAX_DAYS,
+    NOTICED_OPENINGS,
     PUBLICATION_DAYS,
     RENEWAL_NOTICE_DAYS,
     RESPONSE_DAYS,
@@ -144,29 +145,18 @@ def preview(
             rules,
         )
         return out
-    if method == "sole_source":
-        opening = out.add(
-            "earliest_hearing",
-            publication_date,
-            PUBLICATION_DAYS,
-            citations.SOLE_SOURCE_NOTICE,
-            "The hearing is at least 14 days after the notice of intent appears.",
-            rules,
-        )
-    else:
-        citation = (
-            citations.PUBLIC_NOTICE_RFP
-            if method == "competitive_sealed_proposals"
-            else citations.PUBLIC_NOTICE_IFB
-        )
-        opening = out.add(
-            "earliest_opening",
-            publication_date,
-            PUBLICATION_DAYS,
-            citation,
-            "The opening is at least 14 days after the notice appears in the Bulletin.",
-            rules,
-        )
+    noticed = NOTICED_OPENINGS.get(method, NOTICED_OPENINGS["competitive_sealed_bidding"])
+    opening = out.add(
+        f"earliest_{noticed.noun}",
+        publication_date,
+        PUBLICATION_DAYS,
+        noticed.period_citation,
+        "The hearing is at least 14 days after the notice of intent appears."
+        if method == "sole_source"
+        else "The opening is at least 14 days after the notice appears in the Bulletin.",
+        rules,
+    )
+    if method != "sole_source":
         out.add(
             "solicitation_protest_closes",
             publication_date,

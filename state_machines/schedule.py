@@ -46,6 +46,10 @@ def calendar_rules(facts: Facts) -> CalendarRules:
     return CalendarRules.from_dict(facts.calendar)
 
 
+# The method a procurement is launched with unless it names another (models.LaunchSpec).
+DEFAULT_METHOD = "competitive_sealed_bidding"
+
+
 def noticed_on(facts: Facts) -> date | None:
     """The day the invitation whose opening is pending appeared in the Bulletin: in
     multi-step sealed bidding, once issued, the invitation for priced bids (20-10(c),(h))."""
@@ -177,22 +181,16 @@ def deadlines(facts: Facts, now: datetime) -> list[Deadline]:
     rules = calendar_rules(facts)
     out: list[Deadline] = []
     notice = facts.notice
+    noticed = periods.NOTICED_OPENINGS.get(facts.method, periods.NOTICED_OPENINGS[DEFAULT_METHOD])
     if facts.published_on is not None:
         first = earliest_opening(noticed_on(facts) or facts.published_on, rules)
-        what = "hearing" if facts.method == "sole_source" else "opening"
         out.append(
             Deadline(
-                f"earliest_{what}",
+                f"earliest_{noticed.noun}",
                 start_of_day(first),
-                citations.SOLE_SOURCE_NOTICE
-                if facts.method == "sole_source"
-                else (
-                    citations.PUBLIC_NOTICE_RFP
-                    if facts.method == "competitive_sealed_proposals"
-                    else citations.PUBLIC_NOTICE_IFB
-                ),
-                f"The {what} may not be before {first.isoformat()}, 14 days after the notice "
-                "appeared in the Bulletin.",
+                noticed.period_citation,
+                f"The {noticed.noun} may not be before {first.isoformat()}, 14 days after the "
+                "notice appeared in the Bulletin.",
                 # A "not before" date, not a duty: it never counts as the next deadline.
                 met=True,
             )
@@ -215,22 +213,9 @@ def deadlines(facts: Facts, now: datetime) -> list[Deadline]:
     ):
         out.append(
             Deadline(
-                "technical_offer_opening"
-                if facts.in_technical_step
-                else {
-                    "reverse_auction": "auction_ends",
-                    "competitive_sealed_proposals": "proposal_opening",
-                }.get(facts.method, "bid_opening"),
+                "technical_offer_opening" if facts.in_technical_step else noticed.opening,
                 notice.opening_at,
-                citations.REVERSE_AUCTION
-                if facts.method == "reverse_auction"
-                else (
-                    citations.PROPOSAL_OPENING
-                    if facts.method == "competitive_sealed_proposals"
-                    else (
-                        citations.MULTI_STEP if facts.in_technical_step else citations.BID_OPENING
-                    )
-                ),
+                citations.MULTI_STEP if facts.in_technical_step else noticed.opening_citation,
                 "Unpriced technical offers are due and are opened with witnesses."
                 if facts.in_technical_step
                 else "Offers are due and are opened with witnesses.",

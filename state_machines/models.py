@@ -11,7 +11,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from rules.small_purchase import COMMODITY_CODE_PATTERN, Pricing
@@ -828,6 +836,9 @@ class Facts(Model):
     reminded_periods: list[str] = Field(default_factory=list)
     history: list[TransitionRecord] = Field(default_factory=list)
     seq: int = 0
+    # The pinned calendar as rules, made once from ``calendar`` (schedule.calendar_rules):
+    # every guard and date reads it, and it is never part of the facts' data.
+    _calendar_rules: tuple[dict[str, Any], Any] | None = PrivateAttr(default=None)
 
     @property
     def in_technical_step(self) -> bool:

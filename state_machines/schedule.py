@@ -43,7 +43,13 @@ NO_PROTEST_METHODS = UNCONTESTED_METHODS | {"contract_change"}
 
 
 def calendar_rules(facts: Facts) -> CalendarRules:
-    return CalendarRules.from_dict(facts.calendar)
+    """The procurement's pinned calendar, converted once per facts object."""
+    cached = facts._calendar_rules
+    if cached is None or cached[0] is not facts.calendar:
+        cached = (facts.calendar, CalendarRules.from_dict(facts.calendar))
+        facts._calendar_rules = cached
+    rules: CalendarRules = cached[1]
+    return rules
 
 
 # The method a procurement is launched with unless it names another (models.LaunchSpec).

@@ -50,6 +50,26 @@ class LaunchInput(BaseModel):
     # Set only in the input of a run that continues an earlier one.
     carried: Carried | None = None
 
+    def facts(self, created_at: datetime) -> Facts:
+        """The new procurement's facts: the one mapping of a launch into them."""
+        facts = Facts.launch(
+            self.spec,
+            digest=self.digest,
+            rules_version=self.rules_version,
+            calendar=self.calendar,
+            protest_rules=self.protest_rules,
+            created_at=created_at,
+        )
+        facts.small_purchase_limit = self.small_purchase_limit
+        facts.small_purchase_limit_citation = self.small_purchase_limit_citation
+        facts.split_flag = self.split_flag
+        facts.contract_of = self.contract_of
+        if self.reminder_offsets is not None:
+            facts.reminder_offsets = list(self.reminder_offsets)
+        if self.reminded_periods is not None:
+            facts.reminded_periods = list(self.reminded_periods)
+        return facts
+
 
 class CommandResult(BaseModel):
     reference: str

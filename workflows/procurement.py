@@ -33,7 +33,6 @@ with workflow.unsafe.imports_passed_through():
         METHOD_NAMES,
         Command,
         Empty,
-        Facts,
         FailedBidNotice,
         FailedBidsOwed,
         Model,
@@ -107,22 +106,7 @@ class ProcurementWorkflow:
             self.search_on = carried.search_on
             self.ready = True
         else:
-            self.facts = Facts.launch(
-                launch.spec,
-                digest=launch.digest,
-                rules_version=launch.rules_version,
-                calendar=launch.calendar,
-                protest_rules=launch.protest_rules,
-                created_at=workflow.now(),
-            )
-            self.facts.small_purchase_limit = launch.small_purchase_limit
-            self.facts.small_purchase_limit_citation = launch.small_purchase_limit_citation
-            self.facts.split_flag = launch.split_flag
-            self.facts.contract_of = launch.contract_of
-            if launch.reminder_offsets is not None:
-                self.facts.reminder_offsets = list(launch.reminder_offsets)
-            if launch.reminded_periods is not None:
-                self.facts.reminded_periods = list(launch.reminded_periods)
+            self.facts = launch.facts(workflow.now())
             self.revision = 0
             self.persisted_seq = 0
             self.persisted_next = (None, None)

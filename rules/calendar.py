@@ -291,6 +291,13 @@ def load_declared_closures(path: Path | None = None) -> tuple[DeclaredClosure, .
     by default ``rules/data/declared_closures.json`` next to this module.
     """
     source = DEFAULT_CLOSURES_PATH if path is None else Path(path)
+    # Read once per version of the file: a launch pins the closures, an edit is seen by the
+    # next launch.
+    return _closures(source, source.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _closures(source: Path, _version: int) -> tuple[DeclaredClosure, ...]:
     data = json.loads(source.read_text(encoding="utf-8"))
     if not isinstance(data, Mapping) or not isinstance(data.get("closures"), list):
         raise ValueError(f"{source}: expected an object with a 'closures' list")

@@ -16,6 +16,8 @@ opened as received.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -110,20 +112,32 @@ class TabulationActivities:
             )
         return unsealed
 
-    async def _open_technical(self, request: TabulateRequest) -> TabulateResult:
-        """20-10(h): the technical offers are opened and recorded, unpriced and unranked;
-        each is then qualified, or not, under the first solicitation's criteria."""
+    @asynccontextmanager
+    async def _opening(
+        self, request: TabulateRequest, round_: str, citation: str
+    ) -> AsyncIterator[tuple[asyncpg.Connection, bids.Opening, dict[str, Unsealed]]]:
+        """The round closed and published, then, in one transaction, its bids unsealed: the
+        caller records what the opening found in the same transaction."""
         opening = await self._close(
             request.reference,
-            TECHNICAL_ROUND,
+            round_,
             request.cutoff or request.opened_at,
             request.opened_at,
             request.bid_ids,
             request.seq,
-            citations.MULTI_STEP,
+            citation,
         )
         async with self.pool.acquire() as conn, conn.transaction():
-            unsealed = await self._unseal(conn, request.reference, opening.bid_ids)
+            yield conn, opening, await self._unseal(conn, request.reference, opening.bid_ids)
+
+    async def _open_technical(self, request: TabulateRequest) -> TabulateResult:
+        """20-10(h): the technical offers are opened and recorded, unpriced and unranked;
+        each is then qualified, or not, under the first solicitation's criteria."""
+        async with self._opening(request, TECHNICAL_ROUND, citations.MULTI_STEP) as (
+            conn,
+            opening,
+            unsealed,
+        ):
             rows = await conn.fetch(
                 """SELECT bid_id, vendor, documents, digest FROM bids
                    WHERE reference = $1 AND bid_id = ANY($2::text[]) ORDER BY bid_id""",
@@ -160,17 +174,8 @@ class TabulationActivities:
         if request.technical:
             return await self._open_technical(request)
         proposals = request.method == "competitive_sealed_proposals"
-        opening = await self._close(
-            request.reference,
-            OPENING_ROUND,
-            request.cutoff or request.opened_at,
-            request.opened_at,
-            request.bid_ids,
-            request.seq,
-            citations.PROPOSAL_OPENING if proposals else citations.BID_OPENING,
-        )
-        async with self.pool.acquire() as conn, conn.transaction():
-            unsealed = await self._unseal(conn, request.reference, opening.bid_ids)
+        citation = citations.PROPOSAL_OPENING if proposals else citations.BID_OPENING
+        async with self._opening(request, OPENING_ROUND, citation) as (conn, opening, unsealed):
             rows = await conn.fetch(
                 """SELECT bid_id, vendor, amount, bid_credit, freight, claims, digest FROM bids
                    WHERE reference = $1 AND bid_id = ANY($2::text[]) ORDER BY bid_id""",

@@ -140,46 +140,47 @@ async def technical_offers(reference: Reference, svc: Svc, caller: Caller) -> An
     }
 
 
-async def _opening_record(
-    pool: asyncpg.Pool, reference: str, caller: Principal | None, what: str
+async def _public_after_award(
+    pool: asyncpg.Pool, reference: str, caller: Principal | None, *, unauthorized: str, denied: str
 ) -> asyncpg.Record:
-    """The procurement's row, for a caller allowed to read what its openings recorded: anyone
-    after the award (20-10(d)), before it only those who keep the records."""
+    """The procurement's row, for a caller allowed to read its record: anyone after the award
+    (20-10(d)), before it only those who keep the records. ``denied`` is completed with the
+    caller's name and the agency."""
     row = await queries.procurement_row(pool, reference)
     if row is None:
         raise not_found(reference)
     if not procurement_file.is_public(row) and not may_read(caller, row["agency"]):
         if caller is None:
-            raise ApiError(
-                401,
-                {
-                    "error": "unauthorized",
-                    "reason": f"The {what} is public after the award (30 ILCS 500/20-10(d)); "
-                    "sign in to see it before.",
-                },
-            )
-        raise forbidden(f"{caller.name} may not see the {what} before the award.")
+            raise ApiError(401, {"error": "unauthorized", "reason": unauthorized})
+        raise forbidden(denied.format(caller=caller.name, agency=row["agency"]))
     return row
+
+
+async def _opening_record(
+    pool: asyncpg.Pool, reference: str, caller: Principal | None, what: str
+) -> asyncpg.Record:
+    return await _public_after_award(
+        pool,
+        reference,
+        caller,
+        unauthorized=f"The {what} is public after the award (30 ILCS 500/20-10(d)); sign in to "
+        "see it before.",
+        denied=f"{{caller}} may not see the {what} before the award.",
+    )
 
 
 async def readable_file(svc: Services, reference: str, caller: Any) -> dict[str, Any]:
     """The procurement file (``api.procurement_file``) for a caller allowed to read it: anyone
     after the award (20-10(d)), before it only those who keep the records."""
     pool = await svc.db()
-    row = await queries.procurement_row(pool, reference)
-    if row is None:
-        raise not_found(reference)
-    if not procurement_file.is_public(row) and not may_read(caller, row["agency"]):
-        if caller is None:
-            raise ApiError(
-                401,
-                {
-                    "error": "unauthorized",
-                    "reason": "The procurement file is open to public inspection after the "
-                    "award (30 ILCS 500/20-10(d)); sign in to read it before.",
-                },
-            )
-        raise forbidden(f"{caller.name} may not read {row['agency']}'s file before the award.")
+    row = await _public_after_award(
+        pool,
+        reference,
+        caller,
+        unauthorized="The procurement file is open to public inspection after the award "
+        "(30 ILCS 500/20-10(d)); sign in to read it before.",
+        denied="{caller} may not read {agency}'s file before the award.",
+    )
     return await procurement_file.assemble(pool, row)
 
 

@@ -44,7 +44,14 @@ from state_machines.models import (
 )
 
 router = APIRouter(prefix="/v1/procurements", tags=["commands"])
-Segment = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+def segment(name: str) -> Any:
+    """The type of the path parameter ``name``: an id within the procurement (a protest's, a
+    document request's)."""
+    return Annotated[
+        str, Path(alias=name, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    ]
 
 
 class ScoresBody(Model):
@@ -61,9 +68,22 @@ class DecisionBody(Model):
     reasons: str = Field(min_length=1, max_length=4000)
 
 
-def action(path: str, trigger: str, body: type[Model] | None, summary: str, doc: str = "") -> None:
-    """Register ``POST /v1/procurements/{reference}/<path>`` sending ``trigger``."""
+def action(
+    path: str,
+    trigger: str,
+    body: type[Model] | None,
+    summary: str,
+    doc: str = "",
+    *,
+    within: str | None = None,
+) -> None:
+    """Register ``POST /v1/procurements/{reference}/<path>`` sending ``trigger``.
+
+    With ``within``, ``path`` holds the path parameter ``{<within>}`` (a protest's id, a
+    document request's): it is sent in the payload beside the body's fields.
+    """
     if body is None:
+        assert within is None, "a path parameter goes into a body's payload"
 
         async def no_body(
             reference: Reference, request: Request, svc: Svc, user: User
@@ -71,7 +91,7 @@ def action(path: str, trigger: str, body: type[Model] | None, summary: str, doc:
             return await commands.run(request, svc, user, reference, trigger, None)
 
         endpoint: Callable[..., Any] = no_body
-    else:
+    elif within is None:
 
         async def with_body(
             reference: Reference,
@@ -83,6 +103,25 @@ def action(path: str, trigger: str, body: type[Model] | None, summary: str, doc:
             return await commands.run(request, svc, user, reference, trigger, payload)
 
         endpoint = with_body
+    else:
+        name = within
+        assert f"{{{name}}}" in path, f"{path} has no {{{name}}}"
+
+        async def with_id(
+            reference: Reference,
+            id_: segment(name),  # type: ignore[valid-type]
+            payload: body,  # type: ignore[valid-type]
+            request: Request,
+            svc: Svc,
+            user: User,
+        ) -> JSONResponse:
+            parsed: Model = payload
+            fields = {name: id_, **parsed.model_dump(mode="json", exclude_none=True)}
+            return await commands.run(
+                request, svc, user, reference, trigger, payload, payload=fields
+            )
+
+        endpoint = with_id
     endpoint.__name__ = trigger
     endpoint.__doc__ = doc or None
     router.add_api_route(
@@ -247,49 +286,17 @@ action(
     DecideRecommendation,
     "The responsible officer's decision",
 )
-
-
-@router.post(
-    "/{reference}/document-requests/{request_id}/answer",
-    responses=ERRORS,
-    summary="Answer a document request",
+action(
+    "document-requests/{request_id}/answer",
+    "answer_documents",
+    AnswerBody,
+    "Answer a document request",
+    within="request_id",
 )
-async def answer_documents(
-    reference: Reference,
-    request_id: Segment,
-    body: AnswerBody,
-    request: Request,
-    svc: Svc,
-    user: User,
-) -> JSONResponse:
-    return await commands.run(
-        request,
-        svc,
-        user,
-        reference,
-        "answer_documents",
-        body,
-        payload={"request_id": request_id, "summary": body.summary},
-    )
-
-
-@router.post(
-    "/{reference}/protests/{protest_id}/decision", responses=ERRORS, summary="Decide a protest"
+action(
+    "protests/{protest_id}/decision",
+    "decide_protest",
+    DecisionBody,
+    "Decide a protest",
+    within="protest_id",
 )
-async def decide_protest(
-    reference: Reference,
-    protest_id: Segment,
-    body: DecisionBody,
-    request: Request,
-    svc: Svc,
-    user: User,
-) -> JSONResponse:
-    return await commands.run(
-        request,
-        svc,
-        user,
-        reference,
-        "decide_protest",
-        body,
-        payload={"protest_id": protest_id, **body.model_dump()},
-    )

@@ -3,11 +3,13 @@ time-skipping server's clock to hand-worked instants."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
@@ -130,3 +132,25 @@ class Driver:
         await self.advance_to(chicago(2099, 3, 16, 14))
         await self.ok("opening", {"witnesses": ["R. Witness", "S. Clerk"]})
         return bids
+
+
+def driver(api: httpx.AsyncClient, env: WorkflowEnvironment, prefix: str) -> Driver:
+    """A driver for a new procurement whose reference starts with ``prefix``."""
+    return Driver(api, env, f"{prefix}-{uuid.uuid4().hex[:8].upper()}")
+
+
+async def messages(pool: asyncpg.Pool, reference: str, prefix: str = "") -> list[asyncpg.Record]:
+    """The procurement's outbox messages whose kind starts with ``prefix``, in order."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT kind, recipient, content FROM outbox WHERE reference = $1 AND kind LIKE $2 "
+        "ORDER BY message_id",
+        reference,
+        prefix + "%",
+    )
+    return rows
+
+
+async def notices(d: Driver) -> list[dict[str, Any]]:
+    """The procurement's notices in the public Bulletin, oldest first."""
+    body = (await d.api.get("/v1/bulletin", params={"reference": d.reference})).json()
+    return list(reversed(body["notices"]))

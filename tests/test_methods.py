@@ -19,28 +19,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from db import reciprocity as stored_reciprocity
 from rules import reciprocity
-from tests.driver import Driver, chicago
+from tests.driver import Driver, chicago, driver, messages, notices
 from tests.test_public_bulletin import assert_valid_ocds
-
-
-def driver(api: httpx.AsyncClient, env: WorkflowEnvironment, prefix: str) -> Driver:
-    return Driver(api, env, f"{prefix}-{uuid.uuid4().hex[:8].upper()}")
-
-
-async def messages(pool: asyncpg.Pool, reference: str, prefix: str = "") -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await pool.fetch(
-        "SELECT kind, recipient, content FROM outbox WHERE reference = $1 AND kind LIKE $2 "
-        "ORDER BY message_id",
-        reference,
-        prefix + "%",
-    )
-    return rows
-
-
-async def notices(d: Driver) -> list[dict[str, Any]]:
-    body = (await d.api.get("/v1/bulletin", params={"reference": d.reference})).json()
-    return list(reversed(body["notices"]))
-
 
 # ---- competitive sealed proposals (20-15) ------------------------------------------------
 

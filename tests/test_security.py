@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
@@ -29,13 +28,9 @@ from temporalio.testing import WorkflowEnvironment
 from db import audit
 from db.sealing import Sealer, new_nonce
 from tests.conftest import BID_KEY
-from tests.driver import Driver, chicago
+from tests.driver import chicago, driver
 
 AMOUNTS = ("73419.57", "81234.91")  # distinctive, so any leak is found by a text search
-
-
-def driver(api: httpx.AsyncClient, env: WorkflowEnvironment, prefix: str) -> Driver:
-    return Driver(api, env, f"{prefix}-{uuid.uuid4().hex[:8].upper()}")
 
 
 async def test_no_amount_is_visible_anywhere_before_opening(

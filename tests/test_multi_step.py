@@ -11,7 +11,6 @@ no earlier than Monday 30 March (16 + 14).
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 import asyncpg
@@ -19,7 +18,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.driver import Driver, chicago
+from tests.driver import Driver, chicago, driver, notices
 
 STEP = "30 ILCS 500/20-10(h)"
 TERMS = {
@@ -30,17 +29,8 @@ DOCUMENT_SHA256 = "ab" * 32
 DOCUMENT: dict[str, Any] = {"name": "technical.pdf", "sha256": DOCUMENT_SHA256, "size": 2048}
 
 
-def driver(api: httpx.AsyncClient, env: WorkflowEnvironment) -> Driver:
-    return Driver(api, env, f"MSB-{uuid.uuid4().hex[:8].upper()}")
-
-
 async def offer(d: Driver, vendor: str) -> httpx.Response:
     return await d.post("technical-offers", {"vendor": vendor, "documents": [DOCUMENT]}, vendor)
-
-
-async def bulletin(d: Driver) -> list[dict[str, Any]]:
-    body = (await d.api.get("/v1/bulletin", params={"reference": d.reference})).json()
-    return list(reversed(body["notices"]))
 
 
 async def through_technical_opening(d: Driver) -> dict[str, str]:
@@ -63,11 +53,11 @@ async def through_technical_opening(d: Driver) -> dict[str, str]:
 async def test_unpriced_offers_then_bids_from_the_qualified_alone(
     api: httpx.AsyncClient, env: WorkflowEnvironment, pool: asyncpg.Pool
 ) -> None:
-    d = driver(api, env)
+    d = driver(api, env, "MSB")
     launched = await d.launch(method="multi_step_sealed_bidding", multi_step=TERMS)
     assert launched.status_code == 201, launched.text
     await d.ok("publish")
-    first = (await bulletin(d))[0]
+    first = (await notices(d))[0]
     assert first["kind"] == "invitation_for_bids"
     assert first["content"]["multi_step"]["step"] == 1
     assert first["content"]["multi_step"]["qualification_criteria"] == TERMS["criteria"]
@@ -119,7 +109,7 @@ async def test_unpriced_offers_then_bids_from_the_qualified_alone(
     assert "2099-03-30" in short["detail"] and short["field"] == "opening_at"
     invited = await d.ok("priced-invitation", {"opening_at": chicago(2099, 3, 30, 14).isoformat()})
     assert invited["state"] == "published"
-    second = (await bulletin(d))[-1]
+    second = (await notices(d))[-1]
     assert second["kind"] == "invitation_for_bids"
     assert second["content"]["multi_step"]["step"] == 2
     assert second["content"]["multi_step"]["limited_to"] == ["Acme Data", "Bolt Systems"]
@@ -180,7 +170,7 @@ async def test_unpriced_offers_then_bids_from_the_qualified_alone(
 async def test_no_qualified_offer_means_no_second_invitation(
     api: httpx.AsyncClient, env: WorkflowEnvironment
 ) -> None:
-    d = driver(api, env)
+    d = driver(api, env, "MSB")
     ids = await through_technical_opening(d)
     for bid_id in ids.values():
         await d.ok("qualifications", {"bid_id": bid_id, "qualified": False, "reason": "No."})
@@ -200,7 +190,7 @@ async def test_no_qualified_offer_means_no_second_invitation(
 async def test_the_launch_states_why_and_the_criteria(
     api: httpx.AsyncClient, env: WorkflowEnvironment
 ) -> None:
-    d = driver(api, env)
+    d = driver(api, env, "MSB")
     missing = await d.launch(method="multi_step_sealed_bidding")
     assert missing.status_code == 409, missing.text
     assert missing.json()["code"] == "multi_step_terms_missing"
@@ -219,7 +209,7 @@ async def test_no_one_learns_who_offered_before_the_technical_opening(
     reader, Bulletin reader, operator with the workflow's history or log reader learns who
     offered or what (the document's hash), and the vendor's receipt names only its own."""
     caplog.set_level(logging.DEBUG)
-    d = driver(api, env)
+    d = driver(api, env, "MSB")
     launched = await d.launch(method="multi_step_sealed_bidding", multi_step=TERMS)
     assert launched.status_code == 201, launched.text
     await d.ok("publish")

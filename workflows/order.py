@@ -58,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         Refusal,
         Withdrawal,
     )
+    from cooperative.routes import TRIGGER_OF, OrderMachine
     from rules.calendar import end_of_day, local_date, start_of_day
     from state_machines.models import Principal
     from state_machines.procurement import SYSTEM_ACTOR
@@ -71,7 +72,6 @@ _RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1),
 )
 _TIMEOUT = timedelta(seconds=10)
-_STATE_OF: dict[str, OrderState] = {"place": "placed", "hold": "held", "refuse": "refused"}
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -79,14 +79,14 @@ class OrderWorkflow:
     @workflow.init
     def __init__(self, order: OrderInput) -> None:
         self.order = order
-        self.state: OrderState = "received"
+        # The order's state and steps: moved only by firing the triggers of
+        # ``cooperative.routes``.
+        self.machine = OrderMachine()
         self.decision: Decision | None = None
         self.member: MemberRecord | None = None
         self.contract: ContractRecord | None = None
-        self.events: list[OrderEvent] = []
         self.revision = 0
         self.created_at = workflow.now()
-        self.placed_at: datetime | None = None
         self.withdrawal: dict[str, Any] | None = None
         self.lock = asyncio.Lock()
         self.decided = False
@@ -97,18 +97,29 @@ class OrderWorkflow:
         self.patched = False
         carried = order.carried
         if carried is not None:
-            self.state = carried.state
+            # ``placed_at`` is the time of the placing step, which the events carry.
+            self.machine = OrderMachine(carried.state, carried.events)
             self.decision = carried.decision
             self.member = carried.member
             self.contract = carried.contract
-            self.events = list(carried.events)
             self.revision = carried.revision
             self.created_at = carried.created_at
-            self.placed_at = carried.placed_at
             self.withdrawal = carried.withdrawal
             self.decided = carried.decided
             self.next_check = carried.next_check
             self.reminders_sent = carried.reminders_sent
+
+    @property
+    def state(self) -> OrderState:
+        return self.machine.current
+
+    @property
+    def events(self) -> list[OrderEvent]:
+        return self.machine.events
+
+    @property
+    def placed_at(self) -> datetime | None:
+        return self.machine.placed_at
 
     # ---- run -------------------------------------------------------------------------------
     @workflow.run
@@ -125,7 +136,6 @@ class OrderWorkflow:
                     order.submitted_by.name,
                     order.submitted_by.role,
                     order.request_id,
-                    automatic=False,
                 )
                 self.decided = True
         await self._while_held()
@@ -168,9 +178,7 @@ class OrderWorkflow:
                     self.next_check = None
                     decision = await self._check()
                     if decision.outcome != "hold":
-                        await self._apply(
-                            decision, "recheck", SYSTEM_ACTOR, "system", None, automatic=True
-                        )
+                        await self._apply(decision, "recheck", SYSTEM_ACTOR, "system", None)
 
     def _due(self) -> bool:
         return self.patched and continuation.due(
@@ -182,6 +190,7 @@ class OrderWorkflow:
         workflow.continue_as_new(self.order.model_copy(update={"carried": self._carried()}))
 
     def _carried(self) -> OrderCarried:
+        assert self.machine.pending is None
         return OrderCarried(
             state=self.state,
             decision=self.decision,
@@ -278,7 +287,6 @@ class OrderWorkflow:
                     note.principal.name,
                     note.principal.role,
                     note.request_id,
-                    automatic=False,
                 )
             return self._outcome()
 
@@ -299,17 +307,15 @@ class OrderWorkflow:
                 "at": now.isoformat(),
                 "reason": withdrawal.reason,
             }
-            event = self._event(
+            event = self._step(
                 "withdraw",
-                "accepted",
-                "withdrawn",
+                "withdraw",
                 withdrawal.principal.name,
                 withdrawal.principal.role,
                 rules.PROGRAMS[self.contract.program].citation if self.contract else "",
                 f"Withdrawn by {withdrawal.principal.name}: {withdrawal.reason}",
                 withdrawal.request_id,
             )
-            self.state = "withdrawn"
             await self._persist([event], [self._member_notice("order_withdrawn", event.summary)])
             return self._outcome()
 
@@ -325,18 +331,13 @@ class OrderWorkflow:
         denied = rules.may_act_on_order(principal, self.order.member_name)
         if denied is not None:
             raise forbidden_error(denied)
-        if self.state != "held":
-            raise refusal_error(
-                Refusal(
-                    code="not_held",
-                    citation=rules.PROGRAMS[self.contract.program].citation
-                    if self.contract
-                    else rules.SERVICE_RULE,
-                    reason=f"Order {self._reference} is {self.state}; only a held order is "
-                    + ("checked again." if command == "documents_recorded" else "withdrawn."),
-                    field=None,
-                )
-            )
+        refusal = self.machine.check(
+            command,
+            self._reference,
+            rules.PROGRAMS[self.contract.program].citation if self.contract else rules.SERVICE_RULE,
+        )
+        if refusal is not None:
+            raise refusal_error(refusal)
 
     # ---- steps -------------------------------------------------------------------------------
     @property
@@ -373,24 +374,20 @@ class OrderWorkflow:
         actor: str,
         role: str,
         request_id: str | None,
-        *,
-        automatic: bool,
     ) -> None:
-        """Move to what the decision says and record it; placing checks the ceiling again in
-        the write, and a ceiling filled meanwhile turns the placement into a refusal."""
+        """Fire the trigger the decision names and record it; placing checks the ceiling again
+        in the write, and a ceiling filled meanwhile turns the placement into a refusal."""
         if decision.outcome == "place":
             self.decision = decision
-            self.placed_at = workflow.now()
-            event = self._decision_event(decision, command, actor, role, request_id, automatic)
-            self.state = "placed"
+            event = self._decision_step(decision, command, actor, role, request_id)
             result = await self._persist([event], self._placed_messages(decision), place=True)
             if result.placed:
+                self.machine.confirm()
                 return
-            # Nothing was written: the same step becomes a refusal.
+            # Nothing was written: the placement never happened, and the same step becomes a
+            # refusal.
             assert result.refusal is not None
-            self.events.pop()
-            self.state = event.from_state
-            self.placed_at = None
+            self.machine.void()
             refusal = result.refusal
             decision = decision.model_copy(
                 update={
@@ -402,31 +399,21 @@ class OrderWorkflow:
                 }
             )
         self.decision = decision
-        event = self._decision_event(decision, command, actor, role, request_id, automatic)
-        self.state = _STATE_OF[decision.outcome]
+        event = self._decision_step(decision, command, actor, role, request_id)
         kind = "order_held" if decision.outcome == "hold" else "order_refused"
         await self._persist([event], [self._member_notice(kind, decision.reason)])
 
-    def _decision_event(
+    def _decision_step(
         self,
         decision: Decision,
         command: str,
         actor: str,
         role: str,
         request_id: str | None,
-        automatic: bool,
     ) -> OrderEvent:
-        to_state = _STATE_OF[decision.outcome]
-        if automatic:
-            outcome = "automatic"
-        elif decision.outcome == "refuse" and command == "submit":
-            outcome = "refused"
-        else:
-            outcome = "accepted"
-        return self._event(
+        return self._step(
+            TRIGGER_OF[decision.outcome],
             command,
-            outcome,
-            to_state,
             actor,
             role,
             decision.citation,
@@ -434,23 +421,19 @@ class OrderWorkflow:
             request_id,
         )
 
-    def _event(
+    def _step(
         self,
+        trigger: str,
         command: str,
-        outcome: str,
-        to_state: str,
         actor: str,
         role: str,
         citation: str,
         summary: str,
         request_id: str | None,
     ) -> OrderEvent:
-        event = OrderEvent(
-            seq=len(self.events) + 1,
+        return self.machine.fire(
+            trigger,
             command=command,
-            outcome=outcome,  # type: ignore[arg-type]
-            from_state=self.state,
-            to_state=to_state,  # type: ignore[arg-type]
             actor=actor,
             role=role,
             at=workflow.now(),
@@ -458,8 +441,6 @@ class OrderWorkflow:
             summary=summary,
             request_id=request_id,
         )
-        self.events.append(event)
-        return event
 
     def _placed_messages(self, decision: Decision) -> list[OrderMessage]:
         contract = self.contract

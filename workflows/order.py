@@ -13,6 +13,10 @@ applies ``cooperative.rules``:
 - ``refused``: with the reason and the citation (not eligible, no resolution on file, outside
   the contract's term, over its ceiling, not on the contract).
 
+The order's states and steps are the routes of ``cooperative.routes``: the workflow fires
+the trigger a decision names and never sets the state itself; a placement stands only once
+the write confirms it.
+
 A placed order then reminds its member when the contract's term is about to end and when it
 has ended. Commands are Temporal updates with validators, so a refused command leaves no trace
 in the history; every step is audited under the order reference.

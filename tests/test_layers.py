@@ -27,7 +27,7 @@ PACKAGES = (
 )
 
 # Libraries that do I/O or belong to a server: none of them in the pure layers.
-PURE_LAYERS = ("rules", "state_machines")
+PURE_LAYERS = ("rules", "state_machines", "cooperative")
 IMPURE_LIBRARIES = frozenset(
     {"temporalio", "fastapi", "starlette", "asyncpg", "httpx", "socket", "urllib"}
 )

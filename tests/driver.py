@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,9 @@ import asyncpg
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
+from rules.calendar import default_rules
+from rules.periods import ProtestRules
+from state_machines.models import Facts, LaunchSpec
 from tests.people import DEFAULT_AGENCY, People
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -154,3 +157,20 @@ async def notices(d: Driver) -> list[dict[str, Any]]:
     """The procurement's notices in the public Bulletin, oldest first."""
     body = (await d.api.get("/v1/bulletin", params={"reference": d.reference})).json()
     return list(reversed(body["notices"]))
+
+
+# The pure tests' launch: Monday 2 March 2099, 09:00 in Chicago.
+T0 = datetime(2099, 3, 2, 15, 0, tzinfo=UTC)
+
+
+def pure_facts(reference: str, **overrides: Any) -> Facts:
+    """A procurement's facts as launched at ``T0`` under the default calendar and protest
+    rules, for tests of the pure machine without a server."""
+    return Facts.launch(
+        LaunchSpec.model_validate(notice_body(reference, **overrides)),
+        digest="x",
+        rules_version="test",
+        calendar=default_rules().to_dict(),
+        protest_rules=ProtestRules().to_dict(),
+        created_at=T0,
+    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -29,16 +29,14 @@ from db.deadlines import deadline_rows
 from db.migrate import upgrade
 from db.pool import create_pool
 from rules.calendar import CalendarRules, DeclaredClosure, default_rules, is_excluded_day
-from rules.periods import ProtestRules
 from state_machines import schedule
 from state_machines.models import (
     AwardRecord,
     DocumentRequestRecord,
     Facts,
-    LaunchSpec,
     WrittenExplanation,
 )
-from tests.driver import Driver, chicago, notice_body
+from tests.driver import Driver, chicago, pure_facts
 from tests.people import People
 from workflows.payloads import read_model_snapshot
 
@@ -841,19 +839,9 @@ async def test_events_announce_each_change_and_end_with_the_client(
 
 # ---- the columns PostgreSQL computes, against the rules they mirror --------------------------
 
-T0 = datetime(2099, 3, 2, 15, 0, tzinfo=UTC)
-
 
 def facts_for(**overrides: Any) -> Facts:
-    spec = LaunchSpec.model_validate(notice_body("DPH-PURE-1", **overrides))
-    return Facts.launch(
-        spec,
-        digest="x",
-        rules_version="test",
-        calendar=default_rules().to_dict(),
-        protest_rules=ProtestRules().to_dict(),
-        created_at=T0,
-    )
+    return pure_facts("DPH-PURE-1", **overrides)
 
 
 def awarded(decided: datetime, *, explanation: bool, calendar: CalendarRules) -> Facts:

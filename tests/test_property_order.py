@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -19,8 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from rules.calendar import default_rules, local_date
-from rules.periods import ProtestRules
+from rules.calendar import local_date
 from state_machines.models import (
     AnswerDocuments,
     AwardCommand,
@@ -34,7 +33,6 @@ from state_machines.models import (
     Empty,
     ExtendAwardDate,
     ExtendEmergency,
-    Facts,
     FailedBidNotice,
     FailedBidsOwed,
     FileProtest,
@@ -42,7 +40,6 @@ from state_machines.models import (
     GrantWaiver,
     HoldHearing,
     InviteBids,
-    LaunchSpec,
     Model,
     NoticeAmendment,
     OpenBids,
@@ -64,9 +61,8 @@ from state_machines.models import (
 )
 from state_machines.procurement import COMMANDS, SYSTEM_ACTOR, ProcurementMachine, Refused
 from state_machines.routes import REQUIRED_BEFORE_AWARD, ROUTES, TERMINAL
-from tests.driver import chicago, notice_body
+from tests.driver import T0, chicago, pure_facts
 
-T0 = datetime(2099, 3, 2, 15, 0, tzinfo=UTC)
 METHODS = sorted(ROUTES)
 WAITS = [timedelta(0), timedelta(hours=1), timedelta(days=1), timedelta(days=8), timedelta(days=16)]
 
@@ -86,16 +82,8 @@ def launch(method: str) -> ProcurementMachine:
         extra |= {
             "contract": {"original": "IFB-ORIG-1", "kind": kind, "determined_on": "2099-03-02"}
         }
-    spec = LaunchSpec.model_validate(notice_body("IFB-PROP-1", **extra))
-    facts = Facts.launch(
-        spec,
-        digest="x",
-        rules_version="test",
-        calendar=default_rules().to_dict(),
-        protest_rules=ProtestRules().to_dict(),
-        created_at=T0,
-    )
-    if spec.contract is not None:
+    facts = pure_facts("IFB-PROP-1", **extra)
+    if facts.spec.contract is not None:
         facts.contract_of = {"original": "IFB-ORIG-1", "contractor": "Only Co", "award_seq": 4}
     facts.small_purchase_limit = "100000.00"
     facts.small_purchase_limit_citation = "30 ILCS 500/20-20(a)"

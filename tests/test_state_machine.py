@@ -2,40 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from rules.calendar import default_rules
-from rules.periods import ProtestRules
 from state_machines.models import (
     AwardCommand,
     Cancel,
     Empty,
-    Facts,
-    LaunchSpec,
     OpenBids,
     RankEntry,
     RegisterBid,
 )
 from state_machines.procurement import COMMANDS, TRIGGERS, ProcurementMachine, Refused
 from state_machines.routes import ROUTES
-from tests.driver import chicago, notice_body
-
-T0 = datetime(2099, 3, 2, 15, 0, tzinfo=UTC)  # Monday 2 March 2099, 09:00 in Chicago
+from tests.driver import T0, chicago, pure_facts
 
 
 def new_machine(**overrides: object) -> ProcurementMachine:
-    spec = LaunchSpec.model_validate(notice_body("IFB-PURE-1", **overrides))
-    facts = Facts.launch(
-        spec,
-        digest="x",
-        rules_version="test",
-        calendar=default_rules().to_dict(),
-        protest_rules=ProtestRules().to_dict(),
-        created_at=T0,
-    )
-    return ProcurementMachine(facts)
+    return ProcurementMachine(pure_facts("IFB-PURE-1", **overrides))
 
 
 def test_every_trigger_names_its_citation_and_every_guard_too() -> None:

@@ -24,13 +24,14 @@ from cooperative.models import (
 )
 from db import audit
 from db.cooperative import contract_record, member_record, placed_total
+from workflows import activity_names
 
 
 class CooperativeActivities:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    @activity.defn(name="cooperative_order_facts")
+    @activity.defn(name=activity_names.COOPERATIVE_ORDER_FACTS)
     async def order_facts(self, request: FactsRequest) -> OrderFacts:
         async with self.pool.acquire() as conn:
             member = await member_record(conn, name=request.member_name)
@@ -45,7 +46,7 @@ class CooperativeActivities:
             placed_total=used,
         )
 
-    @activity.defn(name="cooperative_persist_order")
+    @activity.defn(name=activity_names.COOPERATIVE_PERSIST_ORDER)
     async def persist_order(self, step: OrderStep) -> PersistResult:
         async with self.pool.acquire() as conn, conn.transaction():
             contract: ContractRecord | None = None

@@ -14,6 +14,7 @@ from temporalio import activity
 
 from rules import failed_bid, small_purchase
 from state_machines.models import FailedBidNotice
+from workflows import activity_names
 from workflows.payloads import FailedBidRequest
 
 
@@ -25,7 +26,7 @@ class FailedBidActivities:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    @activity.defn(name="failed_bid_notices")
+    @activity.defn(name=activity_names.FAILED_BID_NOTICES)
     async def failed_bid_notices(self, request: FailedBidRequest) -> list[FailedBidNotice]:
         losers = sorted({v for v in request.bidders if _fold(v) != _fold(request.awarded_vendor)})
         if not losers:

@@ -13,6 +13,7 @@ from temporalio import activity
 from db import audit, bids, deadlines
 from state_machines.effects import BIDDERS
 from state_machines.procurement import SYSTEM_ACTOR
+from workflows import activity_names
 from workflows.payloads import PersistStep
 
 
@@ -20,7 +21,7 @@ class PersistActivities:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    @activity.defn(name="persist_step")
+    @activity.defn(name=activity_names.PERSIST_STEP)
     async def persist_step(self, step: PersistStep) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             written = await conn.execute(

@@ -38,6 +38,7 @@ from rules.evaluation import (
 from rules.proposals import ProposalScores, ScoringPlan, score_proposals
 from state_machines.intake import OPENING_ROUND, TECHNICAL_ROUND
 from state_machines.models import RankEntry, ReciprocityPinned
+from workflows import activity_names
 from workflows.payloads import ReciprocityRequest, ScoreRequest, TabulateRequest, TabulateResult
 
 COMMITMENTS_NOTICE = "bid_commitments"
@@ -48,7 +49,7 @@ class TabulationActivities:
         self.pool = pool
         self.sealer = sealer
 
-    @activity.defn(name="reciprocal_table")
+    @activity.defn(name=activity_names.RECIPROCAL_TABLE)
     async def reciprocal_table(self, request: ReciprocityRequest) -> ReciprocityPinned:
         """The other states' preferences in force on the day of the first advertisement
         (30 ILCS 500/45-10(a),(b)): data, not about any bid."""
@@ -169,7 +170,7 @@ class TabulationActivities:
             commitments_digest=opening.set_digest,
         )
 
-    @activity.defn(name="tabulate_bids")
+    @activity.defn(name=activity_names.TABULATE_BIDS)
     async def tabulate_bids(self, request: TabulateRequest) -> TabulateResult:
         if request.technical:
             return await self._open_technical(request)
@@ -279,7 +280,7 @@ class TabulationActivities:
             )
         return TabulateResult(ranking=ranking, commitments_digest=opening.set_digest)
 
-    @activity.defn(name="score_proposals")
+    @activity.defn(name=activity_names.SCORE_PROPOSALS)
     async def score_proposals(self, request: ScoreRequest) -> TabulateResult:
         latest = await self._latest_offers(request)
         async with self.pool.acquire() as conn, conn.transaction():

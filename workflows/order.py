@@ -39,7 +39,7 @@ from typing import Any, NoReturn
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from workflows import continuation
+from workflows import activity_names, continuation
 from workflows.errors import forbidden_error, refusal_error
 
 with workflow.unsafe.imports_passed_through():
@@ -350,7 +350,7 @@ class OrderWorkflow:
 
     async def _check(self) -> Decision:
         facts = await workflow.execute_activity(
-            "cooperative_order_facts",
+            activity_names.COOPERATIVE_ORDER_FACTS,
             FactsRequest(
                 reference=self._reference,
                 member_name=self.order.member_name,
@@ -592,7 +592,7 @@ class OrderWorkflow:
             messages=messages,
         )
         result: PersistResult = await workflow.execute_activity(
-            "cooperative_persist_order",
+            activity_names.COOPERATIVE_PERSIST_ORDER,
             step,
             result_type=PersistResult,
             start_to_close_timeout=_TIMEOUT,

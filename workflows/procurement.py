@@ -21,7 +21,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 
-from workflows import continuation
+from workflows import activity_names, continuation
 from workflows.errors import forbidden_error, refusal_error
 
 with workflow.unsafe.imports_passed_through():
@@ -349,7 +349,7 @@ class ProcurementWorkflow:
     async def _tabulate(self, payload: Model) -> OpenBids:
         assert isinstance(payload, OpenBids)
         result = await workflow.execute_activity(
-            "tabulate_bids",
+            activity_names.TABULATE_BIDS,
             TabulateRequest(
                 reference=self.facts.reference,
                 method=self.facts.method,
@@ -382,7 +382,7 @@ class ProcurementWorkflow:
         if "open_bids" not in self.machine.routes or not workflow.patched(RECIPROCITY_PATCH):
             return payload.model_copy(update={"reciprocity": None})
         pinned = await workflow.execute_activity(
-            "reciprocal_table",
+            activity_names.RECIPROCAL_TABLE,
             ReciprocityRequest(reference=self.facts.reference, on=local_date(now)),
             result_type=ReciprocityPinned,
             start_to_close_timeout=_ACTIVITY_TIMEOUT,
@@ -406,7 +406,7 @@ class ProcurementWorkflow:
         ):
             return []
         owed = await workflow.execute_activity(
-            "failed_bid_notices",
+            activity_names.FAILED_BID_NOTICES,
             FailedBidRequest(
                 reference=facts.reference,
                 agency=facts.spec.agency,
@@ -429,7 +429,7 @@ class ProcurementWorkflow:
         assert isinstance(payload, ScoreProposals)
         bafo = intake.best_and_final_round(self.facts)
         result = await workflow.execute_activity(
-            "score_proposals",
+            activity_names.SCORE_PROPOSALS,
             ScoreRequest(
                 reference=self.facts.reference,
                 plan=self.facts.spec.scoring or {},
@@ -522,14 +522,14 @@ class ProcurementWorkflow:
         )
         if self.local_persist and not in_command:
             await workflow.execute_local_activity(
-                "persist_step",
+                activity_names.PERSIST_STEP,
                 step,
                 start_to_close_timeout=_ACTIVITY_TIMEOUT,
                 retry_policy=_PERSIST_RETRY,
             )
         else:
             await workflow.execute_activity(
-                "persist_step",
+                activity_names.PERSIST_STEP,
                 step,
                 start_to_close_timeout=_ACTIVITY_TIMEOUT,
                 retry_policy=_PERSIST_RETRY,

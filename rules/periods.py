@@ -59,6 +59,12 @@ NOTICED_OPENINGS: dict[str, NoticedOpening] = {
 }
 
 
+def noticed_opening(method: str) -> NoticedOpening:
+    """The method's noticed opening; an invitation for bids's for a method that publishes
+    none before its award (its dates are its own)."""
+    return NOTICED_OPENINGS.get(method, _IFB)
+
+
 def earliest_opening(published_on: date, rules: CalendarRules) -> date:
     """The first date bids may be opened after a notice published on ``published_on``.
 

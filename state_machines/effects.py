@@ -102,8 +102,9 @@ def _steps(facts: Facts) -> dict[str, Any]:
     if facts.technical is None:
         step["offers"] = "unpriced technical offers"
     else:
+        # How many, not who: a bidder learns no competitor's name from its invitation.
         step["offers"] = "priced bids, from the qualified bidders only"
-        step["limited_to"] = list(facts.technical.qualified)
+        step["qualified_bidders"] = len(facts.technical.qualified)
         step["invited_on"] = facts.technical.invited_on.isoformat()
     return {"multi_step": step}
 
@@ -256,10 +257,11 @@ def apply_invite_bids(ctx: Ctx) -> Effects:
     """The second step: the technical step is kept as it stood, and the procurement is again
     published, its opening the priced bids' (20-10(c),(h))."""
     facts, p = ctx.facts, ctx.payload
-    decided = latest_qualifications(facts)
+    latest = latest_qualifications(facts)
     offers = list(facts.ranking)
-    qualified = sorted({r.vendor for r in offers if decided.get(r.bid_id)})
-    not_qualified = sorted({r.vendor for r in offers if not decided.get(r.bid_id)} - set(qualified))
+    qualified = sorted({r.vendor for r in offers if latest[r.bid_id].qualified})
+    # A vendor with one qualified offer is invited; one with none is told why, once.
+    reasons = {r.vendor: latest[r.bid_id].reason for r in offers if r.vendor not in qualified}
     assert facts.opened_at is not None
     facts.technical = TechnicalStep(
         opened_at=facts.opened_at,
@@ -275,12 +277,6 @@ def apply_invite_bids(ctx: Ctx) -> Effects:
     facts.bids = []
     facts.notice = facts.notice.model_copy(update={"opening_at": p.opening_at})
     content = invitation(facts)
-    reasons = {
-        r.vendor: q.reason
-        for r in offers
-        for q in facts.qualifications
-        if q.bid_id == r.bid_id and not decided.get(r.bid_id)
-    }
     return Effects(
         summary=f"Invitation for bids published on {ctx.today.isoformat()}, limited to the "
         f"bidders whose technical offers qualified ({', '.join(qualified)}); bids are opened "
@@ -294,11 +290,11 @@ def apply_invite_bids(ctx: Ctx) -> Effects:
                     "recipients": [vendor],
                     "content": {
                         "reference": facts.reference,
-                        "reason": reasons.get(vendor),
+                        "reason": reason,
                         "citation": citations.MULTI_STEP,
                     },
                 }
-                for vendor in not_qualified
+                for vendor, reason in sorted(reasons.items())
             ),
         ],
     )

@@ -26,7 +26,13 @@ from rules.periods import EMERGENCY_MAX_DAYS, cei_recommendation_due, earliest_o
 from rules.proposals import ProposalScores, ScoringPlan, score_problems
 from state_machines import pinned, schedule
 from state_machines.context import Ctx, Guard, GuardTest, fmt, on_payload, when
-from state_machines.models import CANCELLABLE_STATES, REVIEW_BODY_NAMES, Facts, NoticeFields
+from state_machines.models import (
+    CANCELLABLE_STATES,
+    REVIEW_BODY_NAMES,
+    Facts,
+    NoticeFields,
+    OfferQualification,
+)
 
 
 def amended_notice(ctx: Ctx) -> NoticeFields:
@@ -296,8 +302,8 @@ def in_technical_step(ctx: Ctx) -> str | None:
     technical = ctx.facts.technical
     if technical is not None:
         return (
-            f"The technical offers were qualified and the invitation for bids limited to "
-            f"{', '.join(technical.qualified)} issued on {technical.invited_on.isoformat()} "
+            f"The technical offers were qualified and the invitation for bids limited to the "
+            f"qualified bidders issued on {technical.invited_on.isoformat()} "
             f"({citations.MULTI_STEP})."
         )
     return None
@@ -314,9 +320,9 @@ def in_priced_step(ctx: Ctx) -> str | None:
     return None
 
 
-def latest_qualifications(facts: Facts) -> dict[str, bool]:
+def latest_qualifications(facts: Facts) -> dict[str, OfferQualification]:
     """Each technical offer's latest qualification: a later decision stands."""
-    return {q.bid_id: q.qualified for q in facts.qualifications}
+    return {q.bid_id: q for q in facts.qualifications}
 
 
 @on_payload("unknown_bid", citations.MULTI_STEP, "bid_id")
@@ -350,14 +356,12 @@ def every_offer_qualified_or_not(ctx: Ctx) -> str | None:
 
 @when("no_offer_qualified", citations.MULTI_STEP)
 def some_offer_qualified(ctx: Ctx) -> str | None:
-    decided = latest_qualifications(ctx.facts)
-    if ctx.facts.ranking and not any(decided.get(r.bid_id) for r in ctx.facts.ranking):
+    if not any(q.qualified for q in latest_qualifications(ctx.facts).values()):
         return (
-            "No technical offer meets the criteria; the invitation for bids is limited to "
-            f"bidders whose offers qualified, so there is no one to invite ({citations.MULTI_STEP})."
+            "No technical offer meets the criteria (or none was received); the invitation for "
+            "bids is limited to bidders whose offers qualified, so there is no one to invite "
+            f"({citations.MULTI_STEP})."
         )
-    if not ctx.facts.ranking:
-        return f"No technical offer was received ({citations.MULTI_STEP})."
     return None
 
 
@@ -376,10 +380,10 @@ def priced_opening_period(ctx: Ctx) -> str | None:
 def qualified_bidder(ctx: Ctx) -> str | None:
     technical = ctx.facts.technical
     if technical is not None and ctx.payload.vendor not in technical.qualified:
+        # Not naming the others: a refused vendor learns no competitor from its refusal.
         return (
             f"The invitation for bids is limited to the bidders whose technical offers "
-            f"qualified ({', '.join(technical.qualified)}); {ctx.payload.vendor} is not one "
-            f"({citations.MULTI_STEP})."
+            f"qualified; {ctx.payload.vendor} is not one ({citations.MULTI_STEP})."
         )
     return None
 

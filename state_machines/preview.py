@@ -20,12 +20,12 @@ from rules.periods import (
     DOCUMENT_ANSWER_DAYS,
     EMERGENCY_DISCLOSURE_DAYS,
     EMERGENCY_MAX_DAYS,
-    NOTICED_OPENINGS,
     PUBLICATION_DAYS,
     RENEWAL_NOTICE_DAYS,
     RESPONSE_DAYS,
     REVIEW_WINDOW_DAYS,
     ProtestRules,
+    noticed_opening,
     review_window_exemption,
 )
 from state_machines.models import METHOD_NAMES
@@ -145,7 +145,7 @@ def preview(
             rules,
         )
         return out
-    noticed = NOTICED_OPENINGS.get(method, NOTICED_OPENINGS["competitive_sealed_bidding"])
+    noticed = noticed_opening(method)
     opening = out.add(
         f"earliest_{noticed.noun}",
         publication_date,

@@ -52,10 +52,6 @@ def calendar_rules(facts: Facts) -> CalendarRules:
     return rules
 
 
-# The method a procurement is launched with unless it names another (models.LaunchSpec).
-DEFAULT_METHOD = "competitive_sealed_bidding"
-
-
 def noticed_on(facts: Facts) -> date | None:
     """The day the invitation whose opening is pending appeared in the Bulletin: in
     multi-step sealed bidding, once issued, the invitation for priced bids (20-10(c),(h))."""
@@ -187,9 +183,10 @@ def deadlines(facts: Facts, now: datetime) -> list[Deadline]:
     rules = calendar_rules(facts)
     out: list[Deadline] = []
     notice = facts.notice
-    noticed = periods.NOTICED_OPENINGS.get(facts.method, periods.NOTICED_OPENINGS[DEFAULT_METHOD])
-    if facts.published_on is not None:
-        first = earliest_opening(noticed_on(facts) or facts.published_on, rules)
+    noticed = periods.noticed_opening(facts.method)
+    invited_on = noticed_on(facts)
+    if invited_on is not None:
+        first = earliest_opening(invited_on, rules)
         out.append(
             Deadline(
                 f"earliest_{noticed.noun}",

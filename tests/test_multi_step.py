@@ -10,6 +10,7 @@ no earlier than Monday 30 March (16 + 14).
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -72,6 +73,15 @@ async def test_unpriced_offers_then_bids_from_the_qualified_alone(
         response = await offer(d, vendor)
         assert response.status_code == 201, response.text
         ids[vendor] = response.json()["bid_id"]
+    # A technical offer is replaced like a bid: only the latest is opened.
+    replaced = await d.api.put(
+        f"/v1/procurements/{d.reference}/technical-offers/{ids['Bolt Systems']}",
+        json={"vendor": "Bolt Systems", "documents": [DOCUMENT | {"name": "technical-v2.pdf"}]},
+        headers=await d.headers("Bolt Systems"),
+    )
+    assert replaced.status_code == 201, replaced.text
+    assert replaced.json()["replaces"] == ids["Bolt Systems"]
+    ids["Bolt Systems"] = replaced.json()["bid_id"]
     # Sealed until the opening, like a bid: nobody reads the offers or who made them.
     sealed = await d.read("/technical-offers/opened")
     assert sealed.status_code == 409 and sealed.json()["code"] == "sealed"
@@ -81,7 +91,11 @@ async def test_unpriced_offers_then_bids_from_the_qualified_alone(
     assert opened["state"] == "evaluation"
     record = (await d.read("/technical-offers/opened")).json()["rows"]
     assert {r["vendor"] for r in record} == set(ids)
-    assert all(r["digest_matches"] and r["documents"] == [DOCUMENT] for r in record)
+    assert {r["bid_id"] for r in record} == set(ids.values())
+    assert all(r["digest_matches"] for r in record)
+    documents = {r["vendor"]: r["documents"][0]["name"] for r in record}
+    assert documents["Bolt Systems"] == "technical-v2.pdf"
+    assert documents["Acme Data"] == "technical.pdf"
 
     # Nothing is awarded on unpriced offers; bids are invited only once each is qualified.
     early_award = await d.refused("award", {"bid_id": ids["Bolt Systems"]})
@@ -112,7 +126,9 @@ async def test_unpriced_offers_then_bids_from_the_qualified_alone(
     second = (await notices(d))[-1]
     assert second["kind"] == "invitation_for_bids"
     assert second["content"]["multi_step"]["step"] == 2
-    assert second["content"]["multi_step"]["limited_to"] == ["Acme Data", "Bolt Systems"]
+    # Limited to the two qualified, named to no one: a bidder learns no competitor from the
+    # invitation, and the one not qualified learns no one's name from its refusal.
+    assert second["content"]["multi_step"]["qualified_bidders"] == 2
     assert second["content"]["offers_due_at"] == chicago(2099, 3, 30, 14).isoformat()
     sent = await pool.fetch(
         "SELECT kind, recipient, content FROM outbox WHERE reference = $1 "
@@ -125,6 +141,10 @@ async def test_unpriced_offers_then_bids_from_the_qualified_alone(
         ("offer_not_qualified", "Cobalt Cloud"),
     ]
     assert sent[2]["content"]["reason"] == "Hosts outside the US."
+    for m in sent:
+        others = {"Acme Data", "Bolt Systems", "Cobalt Cloud"} - {m["recipient"]}
+        assert not any(name in json.dumps(m["content"]) for name in others)
+    assert not any(name in json.dumps(second["content"]) for name in ids)
     deadlines = {x["name"]: x for x in (await d.get())["deadlines"]}
     assert deadlines["earliest_opening"]["due_at"].startswith("2099-03-30")
     assert deadlines["bid_opening"]["citation"] == "30 ILCS 500/20-10(d)"
@@ -133,6 +153,11 @@ async def test_unpriced_offers_then_bids_from_the_qualified_alone(
     outsider = await d.bid("Cobalt Cloud", "80000.00")
     assert outsider.status_code == 409, outsider.text
     assert outsider.json()["code"] == "not_qualified" and outsider.json()["citation"] == STEP
+    assert "Acme" not in outsider.text and "Bolt" not in outsider.text
+    # The second invitation's opening is amended under its own 14 days, counted from the
+    # invitation on 16 March, not from the first notice on 2 March.
+    moved = await d.refused("amend", {"opening_at": chicago(2099, 3, 27, 14).isoformat()})
+    assert moved["code"] == "opening_too_early" and "2099-03-30" in moved["detail"]
     unpriced = await offer(d, "Acme Data")
     assert unpriced.status_code == 409 and unpriced.json()["code"] == "priced_bid_required"
     a = await d.bid("Acme Data", "98000.00")

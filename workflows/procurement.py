@@ -219,15 +219,15 @@ class ProcurementWorkflow:
                 refusal = self.machine.check(cmd.trigger, payload, cmd.actor, now)
                 if refusal is not None:
                     raise Refused(refusal)
-                # A trigger whose payload an activity completes is judged again when fired: the
+                completing = {
+                    "open_bids": self._tabulate,
+                    "score_proposals": self._score,
+                    "publish": self._pin_reciprocity,
+                }.get(cmd.trigger)
+                if completing is not None:
+                    payload = await completing(payload, now)
+                # A trigger whose payload an activity completed is judged again when fired: the
                 # payload and the time are no longer those just checked.
-                completed = cmd.trigger in ("open_bids", "score_proposals", "publish")
-                if cmd.trigger == "open_bids":
-                    payload = await self._tabulate(payload)
-                elif cmd.trigger == "score_proposals":
-                    payload = await self._score(payload)
-                elif cmd.trigger == "publish":
-                    payload = await self._pin_reciprocity(payload, now)
                 effects = self.machine.fire(
                     cmd.trigger,
                     payload,
@@ -235,7 +235,7 @@ class ProcurementWorkflow:
                     workflow.now(),
                     role=cmd.principal.role if cmd.principal else None,
                     request_id=cmd.request_id,
-                    checked=not completed,
+                    checked=completing is None,
                 )
                 if cmd.trigger == "award":
                     effects += await self._failed_bids(now)
@@ -346,7 +346,7 @@ class ProcurementWorkflow:
             )
         return ProcurementMachine.parse(cmd.trigger, cmd.payload)
 
-    async def _tabulate(self, payload: Model) -> OpenBids:
+    async def _tabulate(self, payload: Model, now: datetime) -> Model:
         assert isinstance(payload, OpenBids)
         result = await workflow.execute_activity(
             activity_names.TABULATE_BIDS,
@@ -354,7 +354,7 @@ class ProcurementWorkflow:
                 reference=self.facts.reference,
                 method=self.facts.method,
                 bid_ids=[b.bid_id for b in self.facts.bids],
-                opened_at=workflow.now(),
+                opened_at=now,
                 witnesses=payload.witnesses,
                 preferences=self.facts.spec.preferences,
                 reciprocal_preferences=(
@@ -374,7 +374,7 @@ class ProcurementWorkflow:
             update={"ranking": result.ranking, "commitments_digest": result.commitments_digest}
         )
 
-    async def _pin_reciprocity(self, payload: Model, now: datetime) -> Publish:
+    async def _pin_reciprocity(self, payload: Model, now: datetime) -> Model:
         """45-10(b): the table in force when the bid is first advertised is the one its
         opening evaluates with; older histories evaluate with the one of their launch. What a
         caller put in the payload never counts."""
@@ -425,7 +425,7 @@ class ProcurementWorkflow:
             "record_failed_bids", FailedBidsOwed(notices=owed), SYSTEM_ACTOR, now
         )
 
-    async def _score(self, payload: Model) -> ScoreProposals:
+    async def _score(self, payload: Model, now: datetime) -> Model:
         assert isinstance(payload, ScoreProposals)
         bafo = intake.best_and_final_round(self.facts)
         result = await workflow.execute_activity(
@@ -438,7 +438,7 @@ class ProcurementWorkflow:
                 offers=[(b.bid_id, b.vendor) for b in self.facts.bids],
                 round=bafo[0] if bafo else None,
                 cutoff=bafo[1] if bafo else None,
-                at=workflow.now(),
+                at=now,
                 seq=self.facts.seq + 1,
             ),
             result_type=TabulateResult,

@@ -190,6 +190,15 @@ LOT_SHARED = ("agency", "chief_procurement_office", "method", "opening_at", "sub
 def lot_refusal(spec: LaunchSpec, sibling: LaunchSpec, sibling_reference: str) -> Refusal | None:
     """Why this lot does not belong with a lot already launched in its solicitation."""
     assert spec.lot is not None and sibling.lot is not None
+    if spec.agency != sibling.agency:
+        # Another agency's solicitation: its lots, drafts perhaps, are not named to this one.
+        return Refusal(
+            "lot_mismatch",
+            citations.BULLETIN_NOTICE,
+            f"Solicitation {spec.lot.solicitation} is another agency's; the lots of one "
+            f"solicitation are one agency's invitation ({citations.BULLETIN_NOTICE}).",
+            "agency",
+        )
     if spec.lot.number == sibling.lot.number:
         return Refusal(
             "lot_number_taken",

@@ -60,6 +60,11 @@ async def test_each_lot_is_evaluated_awarded_and_protested_on_its_own(
     assert mismatch.json()["code"] == "lot_mismatch" and mismatch.json()["field"] == "opening_at"
     taken = await Driver(api, env, f"{solicitation}-X1").launch(**lot(odd, solicitation, 1))
     assert taken.status_code == 409 and taken.json()["code"] == "lot_number_taken"
+    stranger = await Driver(api, env, f"{solicitation}-OT").launch(
+        agency="Department of Revenue", **lot(odd, solicitation, 5)
+    )
+    assert stranger.status_code == 409 and stranger.json()["field"] == "agency"
+    assert north.reference not in stranger.text and south.reference not in stranger.text
     small = await Driver(api, env, f"{solicitation}-SP").launch(
         method="small_purchase", estimated_value="5000.00", **lot(odd, solicitation, 4)
     )
